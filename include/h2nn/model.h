@@ -1,0 +1,110 @@
+/* model.h — the H2 network of SPEC §2 on one rank: structure, the flat
+ * parameter layout, activation buffers, forward and backward.
+ *
+ * Flat parameter buffer (one per rank; gradients and Adam moments share it):
+ *   [close map G_0 | far maps G_l, l = lmin..L | leaf Vt_k | leaf Ut_k |
+ *    transfer_up T_c, levels lmin+1..L | transfer_down S_c, same levels]
+ *   - maps: see bsl.h (per layer: W rows side by side, then biases);
+ *   - Vt_k (r x n_k) and Ut_k (n_k x r) row-major, own leaves in tree order;
+ *   - T_c, S_c (r x r) row-major, own boxes c of the level in tree order —
+ *     exactly the checkpoint order of SPEC §5.
+ *
+ * Activations (nb = columns in use, <= batch capacity B): every vector of
+ * the network is stored box by box, each box a (width x nb) row-major block:
+ *   q    = zc[0]       input, tree order (own leaves, then halo leaves)
+ *   w    = zc[zeta]    output (close map output + leaf interpolation)
+ *   qh_l = zf[l][0],  wh_l = zf[l][zeta]  coefficients of level l.
+ * Gradients: dq, dw (same layout as q, w), dqh[l], dwh[l].
+ *
+ * Serial today: one rank owns every box (part_size == 1); the bsl slot
+ * machinery (own rows + halo) is where the distributed version plugs in. */
+#ifndef H2NN_MODEL_H
+#define H2NN_MODEL_H
+
+#include <stdint.h>
+
+#include "h2nn/bsl.h"
+#include "h2nn/pattern.h"
+#include "h2nn/real.h"
+#include "h2nn/tree.h"
+
+#define h2_model_build H2_PREC(h2_model_build)
+#define h2_model_free H2_PREC(h2_model_free)
+#define h2_model_forward H2_PREC(h2_model_forward)
+#define h2_model_backward H2_PREC(h2_model_backward)
+#define h2_model_init_xavier H2_PREC(h2_model_init_xavier)
+#define h2_model_flops H2_PREC(h2_model_flops)
+#define h2_model_activation_bytes H2_PREC(h2_model_activation_bytes)
+
+typedef struct {
+  int leaf_size;    /* points per leaf at most */
+  int rank;         /* r: coefficients per box on far levels */
+  int zeta;         /* layers per map */
+  int activation;   /* H2_ACT_* */
+  int close_hidden; /* hidden width per leaf in G_0 (0 = the leaf's size) */
+  int far_hidden;   /* hidden width per box in G_l (0 = r) */
+  double eta;       /* admissibility */
+  uint64_t seed;
+} h2_model_config;
+
+typedef struct {
+  h2_model_config cfg;
+  h2_tree tree;
+  h2_blocktree bt;
+  int N, d, L, lmin, r, zeta;
+  int has_far;               /* lmin <= L */
+  int B;                     /* batch capacity of the activation buffers */
+  h2_bsmap close;            /* G_0 on level L */
+  h2_bsmap *far;             /* far[l], l = lmin..L (far[l].active may be 0) */
+  /* parameter layout */
+  int64_t nparams, off_close, *off_far, off_V, off_U, *off_T, *off_S;
+  int64_t *leaf_voff;        /* [own leaves + 1] offset of Vt_k / Ut_k within the V / U groups */
+  int64_t n_params_V;        /* r * (points of own leaves) */
+  /* activations and their gradients */
+  real **zc, ***zf;
+  real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch;
+  real *mem;                 /* one arena for all of the above */
+  int64_t mem_len;
+} h2_model;
+
+/* Build tree, block tree, layouts and buffers.  points: N x d original order. */
+int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
+                   int batch_capacity);
+void h2_model_free(h2_model *m);
+
+/* Xavier/Glorot uniform weights, zero biases (SPEC §3), from cfg.seed. */
+int h2_model_init_xavier(const h2_model *m, real *params);
+
+/* Forward: reads q from m->zc[0] (own leaves, tree order, nb columns),
+ * leaves w in m->zc[zeta]. */
+void h2_model_forward(h2_model *m, const real *params, int nb);
+
+/* Backward: reads dL/dw from m->dw; ACCUMULATES parameter gradients into
+ * grads (caller zeroes); when want_dq, leaves dL/dq in m->dq. */
+void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq);
+
+/* Multiply-adds x2 of one forward pass per sample (backward is ~2x this). */
+double h2_model_flops(const h2_model *m);
+int64_t h2_model_activation_bytes(const h2_model *m);
+
+#endif
+
+#ifndef H2NN_MODEL_LOSS_DECL
+#define H2NN_MODEL_LOSS_DECL
+#define h2_loss_partial H2_PREC(h2_loss_partial)
+#define h2_loss_finish H2_PREC(h2_loss_finish)
+#define h2_model_map_widths H2_PREC(h2_model_map_widths)
+/* Loss of SPEC §3 in two steps so that a model group can sum the per-sample
+ * partial norms over its ranks in between:
+ *   h2_loss_partial: sums[2s] = ||w_s - t_s||^2, sums[2s+1] = ||t_s||^2 over
+ *     this rank's points (target t in the layout of w);
+ *   h2_loss_finish: with the complete sums, returns the batch loss
+ *     mean_s ||w_s - t_s||^2 / ||t_s||^2, stores dL/dw in m->dw (when
+ *     set_grad; scaled by 1/total_batch) and adds the relative errors
+ *     ||w_s - t_s|| / ||t_s|| to *err_sum. */
+void h2_loss_partial(const h2_model *m, const real *target, int nb, double *sums);
+double h2_loss_finish(h2_model *m, const real *target, int nb, const double *sums, int total_batch, int set_grad,
+                      double *err_sum);
+/* widths[k * nboxes + box] of the close map (l < 0) or the far map on level l */
+int h2_model_map_widths(const h2_model *m, int l, int **out);
+#endif

@@ -1,0 +1,3 @@
+# Core unit tests: geometry, the network in double precision, optimizer.
+h2nn_check_test(test_tree test_tree.c h2nn_base)
+h2nn_check_test(test_model test_model.c h2nn_model_d)
