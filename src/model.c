@@ -298,12 +298,12 @@ int64_t h2_model_activation_bytes(const h2_model *m) { return m->mem_len * (int6
 /* own points of the close map (rows of w) */
 static int64_t own_points(const h2_model *m) { return BS_AOFF(&m->close, m->zeta, m->close.nrows); }
 
-void h2_loss_partial(const h2_model *m, const real *t, int nb, double *sums) {
+void h2_loss_partial(const h2_model *m, const real *t, const real *offset, int nb, double *sums) {
   const real *w = m->zc[m->zeta];
   for (int s = 0; s < 2 * nb; s++) sums[s] = 0;
   for (int64_t i = 0; i < own_points(m); i++)
     for (int s = 0; s < nb; s++) {
-      double e = (double)w[i * nb + s] - (double)t[i * nb + s], ts = t[i * nb + s];
+      double e = (double)w[i * nb + s] - (double)t[i * nb + s], ts = (double)t[i * nb + s] + (offset ? offset[i] : 0);
       sums[2 * s] += e * e;
       sums[2 * s + 1] += ts * ts;
     }

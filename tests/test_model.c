@@ -18,7 +18,7 @@ static double eval_loss(h2_model *m, const real *params, const real *q, const re
   memcpy(m->zc[0], q, sizeof(real) * (size_t)m->N * nb);
   h2_model_forward(m, params, nb);
   double sums[64];
-  h2_loss_partial(m, t, nb, sums);
+  h2_loss_partial(m, t, NULL, nb, sums);
   return h2_loss_finish(m, t, nb, sums, nb, 0, NULL);
 }
 
@@ -46,7 +46,7 @@ static void gradcheck(int N, int d, int leaf, int rank, int zeta, int act) {
   memcpy(m.zc[0], q, sizeof(real) * (size_t)N * nb);
   h2_model_forward(&m, p, nb);
   double sums[64];
-  h2_loss_partial(&m, t, nb, sums);
+  h2_loss_partial(&m, t, NULL, nb, sums);
   h2_loss_finish(&m, t, nb, sums, nb, 1, NULL);
   h2_model_backward(&m, p, g, nb, 1);
   real *dq = malloc(sizeof(real) * (size_t)N * nb);

@@ -63,7 +63,7 @@ static double mean_error(h2_model *m, const real *par, const real *q, const real
   memcpy(m->zc[0], q, sizeof(real) * (size_t)m->N * count);
   h2_model_forward(m, par, count);
   double sums[2 * 256], err = 0;
-  h2_loss_partial(m, w, count, sums);
+  h2_loss_partial(m, w, NULL, count, sums);
   h2_loss_finish(m, w, count, sums, count, 0, &err);
   return err / count;
 }
@@ -100,7 +100,7 @@ START_TEST(training_reduces_error) {
     memcpy(m.zc[0], bq, sizeof(real) * N * B);
     h2_model_forward(&m, par, B);
     double sums[64];
-    h2_loss_partial(&m, bw, B, sums);
+    h2_loss_partial(&m, bw, NULL, B, sums);
     h2_loss_finish(&m, bw, B, sums, B, 1, NULL);
     memset(g, 0, sizeof(real) * n);
     h2_model_backward(&m, par, g, B, 0);

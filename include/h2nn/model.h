@@ -96,13 +96,15 @@ int64_t h2_model_activation_bytes(const h2_model *m);
 #define h2_model_map_widths H2_PREC(h2_model_map_widths)
 /* Loss of SPEC §3 in two steps so that a model group can sum the per-sample
  * partial norms over its ranks in between:
- *   h2_loss_partial: sums[2s] = ||w_s - t_s||^2, sums[2s+1] = ||t_s||^2 over
- *     this rank's points (target t in the layout of w);
+ *   h2_loss_partial: sums[2s] = ||w_s - t_s||^2, sums[2s+1] = ||t_s + o||^2
+ *     over this rank's points (target t in the layout of w; o = offset per
+ *     point, the centred-away mean output, or NULL: the relative error is
+ *     that of the uncentred prediction);
  *   h2_loss_finish: with the complete sums, returns the batch loss
  *     mean_s ||w_s - t_s||^2 / ||t_s||^2, stores dL/dw in m->dw (when
  *     set_grad; scaled by 1/total_batch) and adds the relative errors
  *     ||w_s - t_s|| / ||t_s|| to *err_sum. */
-void h2_loss_partial(const h2_model *m, const real *target, int nb, double *sums);
+void h2_loss_partial(const h2_model *m, const real *target, const real *offset, int nb, double *sums);
 double h2_loss_finish(h2_model *m, const real *target, int nb, const double *sums, int total_batch, int set_grad,
                       double *err_sum);
 /* widths[k * nboxes + box] of the close map (l < 0) or the far map on level l */

@@ -1,0 +1,183 @@
+/* dataset.c — samples in the model's layout: file (cached or streamed) or
+ * synthetic; normalisation and centring (see dataset.h). */
+#include "h2nn/dataset.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h2nn/error.h"
+#include "h2nn/input_file.h"
+#include "h2nn/rng.h"
+
+int h2_data_open_file(h2_data *ds, const char *path, int center_output, MPI_Comm comm) {
+  memset(ds, 0, sizeof *ds);
+  ds->path = path;
+  ds->comm = comm;
+  H2_TRY(H2_CALLOC(ds->in, 1));
+  H2_TRY(h2_input_open(ds->in, path, comm));
+  ds->N = (int)ds->in->N;
+  ds->d = ds->in->d;
+  ds->points = ds->in->points;
+  ds->count[0] = ds->in->nsamples[0];
+  ds->count[1] = ds->in->nsamples[1];
+  h2_input_stats st;
+  if (center_output) H2_TRY(H2_MALLOC(ds->output_mean, ds->N));
+  H2_TRY(h2_input_scan(ds->in, comm, 0, &st, ds->output_mean));
+  ds->input_scale = st.input_rms;
+  ds->output_scale = st.output_rms;
+  if (!(ds->input_scale > 0))
+    H2_FAIL(H2_EINPUT, "%s: /train/input is identically zero: nothing to learn from", path);
+  return 0;
+}
+
+int h2_data_open_predict(h2_data *ds, const char *path, double input_scale, double output_scale,
+                         const double *output_mean, MPI_Comm comm) {
+  memset(ds, 0, sizeof *ds);
+  ds->path = path;
+  ds->comm = comm;
+  H2_TRY(H2_CALLOC(ds->in, 1));
+  H2_TRY(h2_input_open_flags(ds->in, path, comm, H2_INPUT_PREDICT));
+  ds->N = (int)ds->in->N;
+  ds->d = ds->in->d;
+  ds->points = ds->in->points;
+  ds->count[0] = ds->in->present[0][0] ? ds->in->nsamples[0] : 0;
+  ds->count[1] = ds->in->nsamples[1];
+  ds->input_scale = input_scale;
+  ds->output_scale = output_scale;
+  if (output_mean) {
+    H2_TRY(H2_MALLOC(ds->output_mean, ds->N));
+    memcpy(ds->output_mean, output_mean, sizeof(double) * (size_t)ds->N);
+  }
+  return 0;
+}
+
+int h2_data_synthetic(h2_data *ds, int64_t N, int dim, int64_t train_samples, uint64_t seed) {
+  memset(ds, 0, sizeof *ds);
+  if (dim < 1 || dim > 3) H2_FAIL(H2_EINPUT, "--dim must be 1, 2 or 3, got %d", dim);
+  if (N < 2) H2_FAIL(H2_EINPUT, "--synthetic needs at least 2 points, got %lld", (long long)N);
+  int side = (int)llround(pow((double)N, 1.0 / dim));
+  if (side < 2) side = 2;
+  int64_t n = 1;
+  for (int c = 0; c < dim; c++) n *= side;
+  if (n > (int64_t)1 << 30) H2_FAIL(H2_EINPUT, "--synthetic %lld points is too many", (long long)n);
+  ds->N = (int)n;
+  ds->d = dim;
+  ds->synthetic = 1;
+  ds->count[0] = train_samples;
+  ds->count[1] = train_samples / 4 > 16 ? train_samples / 4 : 16;
+  ds->input_scale = ds->output_scale = 1;
+  H2_TRY(H2_MALLOC(ds->points, n * dim));
+  for (int64_t i = 0; i < n; i++) {
+    int64_t rest = i;
+    for (int c = 0; c < dim; c++, rest /= side) ds->points[i * dim + c] = ((double)(rest % side) + 0.5) / side;
+  }
+  (void)seed;
+  return 0;
+}
+
+int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb) {
+  ds->t0 = 0; /* first own tree position: the model's first own leaf */
+  ds->t0 = m->tree.start[h2_box_id(m->L, m->close.first_row)];
+  ds->n_own = BS_AOFF(&m->close, 0, m->close.nrows);
+  ds->perm = m->tree.perm;
+  H2_TRY(H2_MALLOC(ds->rowbuf, ds->N));
+  if (ds->output_mean) {
+    H2_TRY(H2_MALLOC(ds->offset, ds->n_own));
+    for (int64_t t = 0; t < ds->n_own; t++)
+      ds->offset[t] = (real)(ds->output_mean[ds->perm[ds->t0 + t]] / ds->output_scale);
+  }
+  if (ds->synthetic) {
+    uint64_t seed = m->cfg.seed;
+    H2_TRY(H2_MALLOC(ds->pool, 2 * H2_SYNTH_POOL * ds->n_own));
+    for (int r = 0; r < 2 * H2_SYNTH_POOL; r++)
+      for (int64_t t = 0; t < ds->n_own; t++)
+        ds->pool[r * ds->n_own + t] =
+            (float)(2 * h2_rng_uniform(seed, H2_STREAM_SYNTH, (uint32_t)r, (uint64_t)ds->perm[ds->t0 + t]) - 1);
+    return 0;
+  }
+  double need = 4.0 * (double)ds->n_own * 2 * (double)(ds->count[0] + ds->count[1]);
+  if (need > memory_mb * 1048576.0) return 0; /* stream from the file */
+  const int64_t chunk = 256;
+  float *buf;
+  H2_TRY(H2_MALLOC(buf, chunk * ds->N));
+  for (int set = 0; set < 2; set++)
+    for (int kind = 0; kind < 2; kind++) {
+      int64_t rows = ds->count[set];
+      float *c;
+      H2_TRY(H2_MALLOC(c, rows * ds->n_own));
+      ds->cache[set][kind] = c;
+      double scale = kind ? ds->output_scale : ds->input_scale;
+      for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+        int64_t nr = rows - r0 < chunk ? rows - r0 : chunk;
+        H2_TRY(h2_input_read_rows(ds->in, set, kind, r0, nr, buf));
+        for (int64_t r = 0; r < nr; r++)
+          for (int64_t t = 0; t < ds->n_own; t++) {
+            int64_t i = ds->perm[ds->t0 + t];
+            double v = buf[r * ds->N + i];
+            if (kind && ds->output_mean) v -= ds->output_mean[i];
+            c[(r0 + r) * ds->n_own + t] = (float)(v / scale);
+          }
+      }
+    }
+  ds->bytes_in_memory = (int64_t)need;
+  free(buf);
+  return 0;
+}
+
+/* one sample row (own points, normalised) of set/kind into dst[t * nb] */
+static int sample_row(h2_data *ds, int set, int kind, int64_t id, real *dst, int nb) {
+  const int64_t n = ds->n_own;
+  if (ds->synthetic) {
+    /* sample id = combination a pool[id % P] + b pool[(id / P + id + 1) % P] */
+    uint32_t stream = H2_STREAM_SYNTH + 1 + (uint32_t)set;
+    double a = 0.5 + h2_rng_uniform(1, stream, 0, (uint64_t)id), b = 2 * h2_rng_uniform(1, stream, 1, (uint64_t)id) - 1;
+    const float *p0 = ds->pool + ((kind * H2_SYNTH_POOL) + id % H2_SYNTH_POOL) * n;
+    const float *p1 = ds->pool + ((kind * H2_SYNTH_POOL) + (id / H2_SYNTH_POOL + id + 1) % H2_SYNTH_POOL) * n;
+    for (int64_t t = 0; t < n; t++) dst[t * nb] = (real)(a * p0[t] + b * p1[t]);
+    return 0;
+  }
+  if (ds->cache[set][kind]) {
+    const float *c = ds->cache[set][kind] + id * n;
+    for (int64_t t = 0; t < n; t++) dst[t * nb] = c[t];
+    return 0;
+  }
+  H2_TRY(h2_input_read_rows(ds->in, set, kind, id, 1, ds->rowbuf));
+  double inv = 1.0 / (kind ? ds->output_scale : ds->input_scale);
+  for (int64_t t = 0; t < n; t++) {
+    int64_t i = ds->perm[ds->t0 + t];
+    double v = ds->rowbuf[i];
+    if (kind && ds->output_mean) v -= ds->output_mean[i];
+    dst[t * nb] = (real)(v * inv);
+  }
+  return 0;
+}
+
+int h2_data_fetch(h2_data *ds, int set, const int64_t *ids, int nb, real *q, real *t) {
+  for (int s = 0; s < nb; s++) {
+    H2_TRY(sample_row(ds, set, 0, ids[s], q + s, nb));
+    H2_TRY(sample_row(ds, set, 1, ids[s], t + s, nb));
+  }
+  return 0;
+}
+
+int h2_data_fetch_inputs(h2_data *ds, int set, const int64_t *ids, int nb, real *q) {
+  for (int s = 0; s < nb; s++) H2_TRY(sample_row(ds, set, 0, ids[s], q + s, nb));
+  return 0;
+}
+
+void h2_data_free(h2_data *ds) {
+  if (ds->in) {
+    h2_input_close(ds->in, ds->comm);
+    free(ds->in);
+  } else {
+    free(ds->points);
+  }
+  free(ds->output_mean);
+  free(ds->pool);
+  free(ds->offset);
+  free(ds->rowbuf);
+  for (int s = 0; s < 2; s++)
+    for (int k = 0; k < 2; k++) free(ds->cache[s][k]);
+  memset(ds, 0, sizeof *ds);
+}
