@@ -125,9 +125,11 @@ static const real *row_input(const h2_bsmap *m, int k, int i, const real *zin, i
 
 /* forward, layer k:  z^k_i = f( [W_ij1 ... W_ijm] [z^{k-1}_j1; ...; z^{k-1}_jm] + b_i 1^T )
  * one GEMM (w_i x rowin) * (rowin x nb) per row, bias pre-filled into C. */
-void h2_bsl_forward(const h2_bsmap *m, int k, const real *params, const real *zin, real *zout,
-                    int nb, int act, real *scratch) {
-  for (int i = 0; i < m->nrows; i++) {
+void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, const real *zin,
+                    real *zout, int nb, int act, real *scratch) {
+  if (!rows) nrows = m->nrows;
+  for (int ri = 0; ri < nrows; ri++) {
+    int i = rows ? rows[ri] : ri;
     int wout = BS_W(m, k, i);
     int64_t rin = BS_ROWIN(m, k, i);
     real *out = zout + BS_AOFF(m, k, i) * nb;
@@ -153,9 +155,11 @@ void h2_bsl_forward(const h2_bsmap *m, int k, const real *params, const real *zi
 /* backward, layer k (dz = dL/dz^k_i on entry; f' taken from the output z^k):
  *   dz  <- dz .* f'(z^k_i)                (k < zeta)
  *   db_i += dz 1,   dW_i += dz X^T,   dX = W_i^T dz  added into dzin[j...] */
-void h2_bsl_backward(const h2_bsmap *m, int k, const real *params, real *grads, const real *zin,
-                     const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch) {
-  for (int i = 0; i < m->nrows; i++) {
+void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, real *grads,
+                     const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch) {
+  if (!rows) nrows = m->nrows;
+  for (int ri = 0; ri < nrows; ri++) {
+    int i = rows ? rows[ri] : ri;
     int wout = BS_W(m, k, i);
     int64_t rin = BS_ROWIN(m, k, i);
     if (wout == 0) continue;

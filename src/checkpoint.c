@@ -79,7 +79,7 @@ static void conv_map_W(const void *ctx, int to_file, float *file, real *model) {
 static int io_map(io_ctx *io, const h2_model *m, int level, const char *grp, real *vec, int with_pattern) {
   const h2_bsmap *f = level < 0 ? &m->close : &m->far[level];
   const h2_pattern *p = f->pat;
-  int nboxes = p->nboxes, replicated = 0; /* serial and distributed rows: see io_ctx */
+  int nboxes = p->nboxes, replicated = level >= 0 && level < m->part.p; /* coarse maps: every rank holds them */
   char name[256];
   if (with_pattern && io->write) {
     int64_t *col;
@@ -149,9 +149,10 @@ static int io_params(io_ctx *io, const h2_model *m, const char *root, real *vec,
   for (int l = m->lmin + 1; l <= m->L; l++) {
     int64_t rr = (int64_t)r * r, first = 2 * (int64_t)m->far[l - 1].first_row, n = 2 * (int64_t)m->far[l - 1].nrows;
     snprintf(grp, sizeof grp, "%s/transfer_up/level_%d", root, l);
-    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, 0, vec + m->off_T[l], NULL, NULL));
+    int repl = l <= m->part.p; /* transfers into the coarse tree are replicated */
+    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, repl, vec + m->off_T[l], NULL, NULL));
     snprintf(grp, sizeof grp, "%s/transfer_down/level_%d", root, l);
-    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, 0, vec + m->off_S[l], NULL, NULL));
+    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, repl, vec + m->off_S[l], NULL, NULL));
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "h2nn/error.h"
 
+/* points in leaf k (global leaf index) */
 static int leaf_n(const h2_model *m, int k) { return (int)m->tree.size[h2_box_id(m->L, k)]; }
 
 int h2_model_map_widths(const h2_model *m, int l, int **out) {
@@ -26,10 +27,18 @@ int h2_model_map_widths(const h2_model *m, int l, int **out) {
 
 static int64_t map_layer_len(const h2_bsmap *bm, int k, int B) { return BS_AOFF(bm, k, bm->nslots) * B; }
 
+/* own box range of level l: [first, first + n) (all boxes on coarse levels) */
+static void own_range(const h2_model *m, int l, int *first, int *n) {
+  if (l < m->part.p) *first = 0, *n = 1 << l;
+  else *first = m->part.mrank << (l - m->part.p), *n = 1 << (l - m->part.p);
+}
+
 int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
-                   int batch_capacity) {
+                   int batch_capacity, const h2_partition *part) {
   memset(m, 0, sizeof *m);
   m->cfg = *cfg;
+  if (part) m->part = *part;
+  else m->part = (h2_partition){.comm = MPI_COMM_SELF, .pm = 1, .mrank = 0, .p = 0};
   if (cfg->rank < 1) H2_FAIL(H2_EINPUT, "--rank must be at least 1, got %d", cfg->rank);
   if (cfg->zeta < 1) H2_FAIL(H2_EINPUT, "--zeta must be at least 1, got %d", cfg->zeta);
   if (cfg->leaf_size < 1 || cfg->leaf_size > N)
@@ -37,6 +46,9 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   if (!(cfg->eta > 0)) H2_FAIL(H2_EINPUT, "--eta must be positive, got %g", cfg->eta);
   if (batch_capacity < 1) H2_FAIL(H2_EINPUT, "batch size must be at least 1, got %d", batch_capacity);
   H2_TRY(h2_tree_build(&m->tree, points, N, d, cfg->leaf_size));
+  if (m->part.p > m->tree.L)
+    H2_FAIL(H2_EINPUT, "%d model-parallel ranks need at least %d leaves, but the tree has %d (lower --leaf-size or "
+            "--model-parallel)", m->part.pm, m->part.pm, 1 << m->tree.L);
   H2_TRY(h2_blocktree_build(&m->bt, &m->tree, cfg->eta));
   m->N = N;
   m->d = d;
@@ -45,15 +57,20 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   m->r = cfg->rank;
   m->zeta = cfg->zeta;
   m->has_far = m->lmin <= m->L;
+  m->coarse = m->has_far && m->lmin < m->part.p;
   m->B = batch_capacity;
-  const int L = m->L, r = m->r, zeta = m->zeta, nleaves = 1 << L;
+  const int L = m->L, r = m->r, zeta = m->zeta;
+  int first, nown;
 
-  /* maps and the parameter layout */
+  /* maps, halo lists and the parameter layout */
   int *w;
   H2_TRY(h2_model_map_widths(m, -1, &w));
-  H2_TRY(h2_bsmap_build(&m->close, &m->bt.close, 0, nleaves, zeta, w));
+  own_range(m, L, &first, &nown);
+  H2_TRY(h2_bsmap_build(&m->close, &m->bt.close, first, nown, zeta, w));
   free(w);
+  H2_TRY(h2_halo_build(&m->halo_close, &m->close, L, &m->part, batch_capacity, 0));
   H2_TRY(H2_CALLOC(m->far, L + 1));
+  H2_TRY(H2_CALLOC(m->halo_far, L + 1));
   H2_TRY(H2_CALLOC(m->off_far, L + 1));
   H2_TRY(H2_CALLOC(m->off_T, L + 2));
   H2_TRY(H2_CALLOC(m->off_S, L + 2));
@@ -62,26 +79,30 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   off += m->close.nparams;
   for (int l = m->lmin; l <= L; l++) {
     H2_TRY(h2_model_map_widths(m, l, &w));
-    H2_TRY(h2_bsmap_build(&m->far[l], &m->bt.far[l], 0, 1 << l, zeta, w));
+    own_range(m, l, &first, &nown);
+    H2_TRY(h2_bsmap_build(&m->far[l], &m->bt.far[l], first, nown, zeta, w));
     free(w);
+    if (l >= m->part.p) H2_TRY(h2_halo_build(&m->halo_far[l], &m->far[l], l, &m->part, batch_capacity, 64 * (l + 1)));
     m->off_far[l] = off;
     off += m->far[l].nparams;
   }
+  const int nleaves = m->close.nrows;
   H2_TRY(H2_MALLOC(m->leaf_voff, nleaves + 1));
   m->leaf_voff[0] = 0;
-  for (int k = 0; k < nleaves; k++) m->leaf_voff[k + 1] = m->leaf_voff[k] + (int64_t)r * leaf_n(m, k);
+  for (int k = 0; k < nleaves; k++) m->leaf_voff[k + 1] = m->leaf_voff[k] + (int64_t)r * leaf_n(m, m->close.first_row + k);
   m->n_params_V = m->has_far ? m->leaf_voff[nleaves] : 0;
   m->off_V = off;
   off += m->n_params_V;
   m->off_U = off;
   off += m->n_params_V;
+  /* transfers of level l: the children of the parents held on level l - 1 */
   for (int l = m->lmin + 1; l <= L; l++) {
     m->off_T[l] = off;
-    off += (int64_t)(1 << l) * r * r;
+    off += 2 * (int64_t)m->far[l - 1].nrows * r * r;
   }
   for (int l = m->lmin + 1; l <= L; l++) {
     m->off_S[l] = off;
-    off += (int64_t)(1 << l) * r * r;
+    off += 2 * (int64_t)m->far[l - 1].nrows * r * r;
   }
   m->nparams = off;
 
@@ -99,7 +120,8 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
     for (int k = 1; k < zeta && f->active; k++) scr = scr > map_layer_len(f, k, B) ? scr : map_layer_len(f, k, B);
     if (f->max_gather > gat) gat = f->max_gather;
   }
-  len += 2 * scr + gat * B;
+  int64_t all_p = m->coarse ? ((int64_t)1 << m->part.p) * r * B : 0;
+  len += 2 * scr + gat * B + 3 * all_p;
   m->mem_len = len;
   H2_TRY(H2_CALLOC(m->mem, len));
   real *p = m->mem;
@@ -122,6 +144,9 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   TAKE(m->dscr[0], scr);
   TAKE(m->dscr[1], scr);
   TAKE(m->scratch, gat * B);
+  TAKE(m->qh_all, all_p);
+  TAKE(m->dwh_all, all_p);
+  TAKE(m->dqh_all, all_p);
 #undef TAKE
   return 0;
 }
@@ -130,10 +155,13 @@ void h2_model_free(h2_model *m) {
   if (m->far)
     for (int l = m->lmin; l <= m->L; l++) {
       h2_bsmap_free(&m->far[l]);
+      if (m->halo_far) h2_halo_free(&m->halo_far[l]);
       free(m->zf ? m->zf[l] : NULL);
     }
   h2_bsmap_free(&m->close);
+  h2_halo_free(&m->halo_close);
   free(m->far);
+  free(m->halo_far);
   free(m->off_far);
   free(m->off_T);
   free(m->off_S);
@@ -148,7 +176,7 @@ void h2_model_free(h2_model *m) {
   memset(m, 0, sizeof *m);
 }
 
-/* C (M x nb) = alpha * op(A) (M x K) * X (K x nb) + beta * C, all row-major */
+/* C (M x nb) = op(A) (M x K) * X (K x nb) + beta * C, all row-major */
 static void gemm(int transA, int M, int K, int nb, const real *A, const real *X, real beta, real *C) {
   if (M == 0 || nb == 0) return;
   if (K == 0) {
@@ -169,22 +197,73 @@ static real *box_vec(const h2_bsmap *f, real *buf, int k, int slot, int nb) {
   return buf + BS_AOFF(f, k, slot) * nb;
 }
 
+/* T_c / S_c of child box c of level l (global index) */
+static const real *transfer(const h2_model *m, const real *params, int64_t off_l, int l, int c) {
+  int first = l <= m->part.p ? 0 : m->part.mrank << (l - m->part.p);
+  return params + off_l + (int64_t)(c - first) * m->r * m->r;
+}
+static real *transfer_grad(const h2_model *m, real *grads, int64_t off_l, int l, int c) {
+  return (real *)transfer(m, grads, off_l, l, c);
+}
+
+/* coefficient block of box (global index) on level l: own/replicated slot,
+ * or the allgathered copy on level p */
+static real *coef(h2_model *m, real *buf, real *all, int l, int k, int box, int nb) {
+  const h2_bsmap *f = &m->far[l];
+  if (l == m->part.p && m->coarse) return all + (int64_t)box * m->r * nb;
+  return box_vec(f, buf, k, box - f->first_row, nb);
+}
+
+/* one map's layers, halo exchange overlapped with interior rows */
+static void map_forward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const real *params, int nb) {
+  for (int k = 1; k <= m->zeta; k++) {
+    if (h && h->active) {
+      h2_halo_forward_start(h, f, k - 1, z[k - 1], nb);
+      h2_bsl_forward(f, k, h->rows_int, h->n_int, params, z[k - 1], z[k], nb, m->cfg.activation, m->scratch);
+      h2_halo_wait(h);
+      h2_bsl_forward(f, k, h->rows_bnd, h->n_bnd, params, z[k - 1], z[k], nb, m->cfg.activation, m->scratch);
+    } else {
+      h2_bsl_forward(f, k, NULL, 0, params, z[k - 1], z[k], nb, m->cfg.activation, m->scratch);
+    }
+  }
+}
+
+static void allgather_coef(h2_model *m, const real *mine, real *all, int nb) {
+  double t0 = MPI_Wtime();
+  int n = m->r * nb;
+  MPI_Allgather(mine, n, H2_MPI_REAL, all, n, H2_MPI_REAL, m->part.comm);
+  m->coarse_bytes += (double)n * sizeof(real) * (m->part.pm - 1);
+  m->coarse_seconds += MPI_Wtime() - t0;
+}
+
 void h2_model_forward(h2_model *m, const real *params, int nb) {
-  const int L = m->L, r = m->r, zeta = m->zeta, act = m->cfg.activation;
-  const int64_t rr = (int64_t)r * r;
+  const int L = m->L, r = m->r, zeta = m->zeta, p = m->part.p;
+  const int lfine = m->lmin > p ? m->lmin : p; /* coarsest level held by owner */
   if (m->has_far) {
     /* leaf projection: qh_L[k] = Vt_k q[k] */
     const h2_bsmap *fl = &m->far[L];
     for (int k = 0; k < m->close.nrows; k++)
-      gemm(0, r, leaf_n(m, k), nb, params + m->off_V + m->leaf_voff[k], box_vec(&m->close, m->zc[0], 0, k, nb), 0,
-           box_vec(fl, m->zf[L][0], 0, k, nb));
-    /* upward: qh_l[p] = T_{2p} qh_{l+1}[2p] + T_{2p+1} qh_{l+1}[2p+1] */
-    for (int l = L - 1; l >= m->lmin; l--)
-      for (int p = 0; p < m->far[l].nrows; p++)
-        for (int c = 0; c < 2; c++)
-          gemm(0, r, r, nb, params + m->off_T[l + 1] + (2 * p + c) * rr,
-               box_vec(&m->far[l + 1], m->zf[l + 1][0], 0, 2 * p + c, nb), c ? 1 : 0,
-               box_vec(&m->far[l], m->zf[l][0], 0, p, nb));
+      gemm(0, r, leaf_n(m, m->close.first_row + k), nb, params + m->off_V + m->leaf_voff[k],
+           box_vec(&m->close, m->zc[0], 0, k, nb), 0, box_vec(fl, m->zf[L][0], 0, k, nb));
+    /* upward on own subtrees: qh_l[p] = T_{2p} qh_{l+1}[2p] + T_{2p+1} qh_{l+1}[2p+1] */
+    for (int l = L - 1; l >= lfine; l--)
+      for (int q = 0; q < m->far[l].nrows; q++)
+        for (int c = 0; c < 2; c++) {
+          int child = 2 * (m->far[l].first_row + q) + c;
+          gemm(0, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, child),
+               box_vec(&m->far[l + 1], m->zf[l + 1][0], 0, 2 * q + c, nb), c ? 1 : 0,
+               box_vec(&m->far[l], m->zf[l][0], 0, q, nb));
+        }
+    /* coarse tree: allgather qh_p, then every rank computes the levels above p */
+    if (m->coarse) {
+      allgather_coef(m, box_vec(&m->far[p], m->zf[p][0], 0, 0, nb), m->qh_all, nb);
+      for (int l = p - 1; l >= m->lmin; l--)
+        for (int q = 0; q < (1 << l); q++)
+          for (int c = 0; c < 2; c++)
+            gemm(0, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, 2 * q + c),
+                 coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, 2 * q + c, nb), c ? 1 : 0,
+                 box_vec(&m->far[l], m->zf[l][0], 0, q, nb));
+    }
     /* far maps G_l on every level with an interaction list */
     for (int l = m->lmin; l <= L; l++) {
       h2_bsmap *f = &m->far[l];
@@ -192,41 +271,50 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
         memset(m->zf[l][zeta], 0, sizeof(real) * (size_t)map_layer_len(f, zeta, nb));
         continue;
       }
-      for (int k = 1; k <= zeta; k++)
-        h2_bsl_forward(f, k, params + m->off_far[l], m->zf[l][k - 1], m->zf[l][k], nb, act, m->scratch);
+      map_forward(m, f, l >= p ? &m->halo_far[l] : NULL, m->zf[l], params + m->off_far[l], nb);
     }
   }
   /* close map G_0 on q */
-  for (int k = 1; k <= zeta; k++)
-    h2_bsl_forward(&m->close, k, params + m->off_close, m->zc[k - 1], m->zc[k], nb, act, m->scratch);
+  map_forward(m, &m->close, &m->halo_close, m->zc, params + m->off_close, nb);
   if (!m->has_far) return;
-  /* downward: wh_{l+1}[c] += S_c wh_l[parent(c)] */
-  for (int l = m->lmin; l < L; l++)
-    for (int p = 0; p < m->far[l].nrows; p++)
-      for (int c = 0; c < 2; c++)
-        gemm(0, r, r, nb, params + m->off_S[l + 1] + (2 * p + c) * rr, box_vec(&m->far[l], m->zf[l][zeta], zeta, p, nb),
-             1, box_vec(&m->far[l + 1], m->zf[l + 1][zeta], zeta, 2 * p + c, nb));
+  /* downward: wh_{l+1}[c] += S_c wh_l[parent(c)], for the children held here */
+  for (int l = m->lmin; l < L; l++) {
+    const h2_bsmap *fc = &m->far[l + 1], *fp = &m->far[l];
+    for (int cs = 0; cs < fc->nrows; cs++) {
+      int child = fc->first_row + cs;
+      gemm(0, r, r, nb, transfer(m, params, m->off_S[l + 1], l + 1, child),
+           box_vec(fp, m->zf[l][zeta], zeta, child / 2 - fp->first_row, nb), 1,
+           box_vec(fc, m->zf[l + 1][zeta], zeta, cs, nb));
+    }
+  }
   /* leaf interpolation: w[k] = G_0[q][k] + Ut_k wh_L[k] */
   for (int k = 0; k < m->close.nrows; k++)
-    gemm(0, leaf_n(m, k), r, nb, params + m->off_U + m->leaf_voff[k], box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb),
-         1, box_vec(&m->close, m->zc[zeta], zeta, k, nb));
+    gemm(0, leaf_n(m, m->close.first_row + k), r, nb, params + m->off_U + m->leaf_voff[k],
+         box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), 1, box_vec(&m->close, m->zc[zeta], zeta, k, nb));
 }
 
-/* Backward of one map: dz^zeta = dout (on entry) ... dz^0 added into din. */
-static void map_backward(h2_model *m, h2_bsmap *f, real **z, const real *params, real *grads, real *dout,
-                         real *din, int nb) {
-  const int zeta = m->zeta;
+/* Backward of one map: dz^zeta = dout (on entry) ... dz^0 added into din;
+ * halo gradients are sent to their owners while interior rows are computed. */
+static void map_backward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const real *params, real *grads,
+                         real *dout, real *din, int nb) {
+  const int zeta = m->zeta, act = m->cfg.activation;
   for (int k = zeta; k >= 1; k--) {
     real *dzo = k == zeta ? dout : m->dscr[k % 2];
     real *dzi = k == 1 ? din : m->dscr[(k - 1) % 2];
     if (k > 1) memset(dzi, 0, sizeof(real) * (size_t)map_layer_len(f, k - 1, nb));
-    h2_bsl_backward(f, k, params, grads, z[k - 1], z[k], dzo, dzi, nb, m->cfg.activation, m->scratch);
+    if (h && h->active) {
+      h2_bsl_backward(f, k, h->rows_bnd, h->n_bnd, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch);
+      if (dzi) h2_halo_reverse_start(h, f, k - 1, dzi, nb);
+      h2_bsl_backward(f, k, h->rows_int, h->n_int, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch);
+      if (dzi) h2_halo_reverse_finish(h, f, k - 1, dzi, nb);
+    } else {
+      h2_bsl_backward(f, k, NULL, 0, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch);
+    }
   }
 }
 
 void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq) {
-  const int L = m->L, r = m->r, zeta = m->zeta;
-  const int64_t rr = (int64_t)r * r;
+  const int L = m->L, r = m->r, zeta = m->zeta, p = m->part.p;
   if (want_dq) memset(m->dq, 0, sizeof(real) * (size_t)map_layer_len(&m->close, 0, nb));
   if (m->has_far) {
     for (int l = m->lmin; l <= L; l++) {
@@ -235,44 +323,71 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
     }
     /* leaf interpolation: dwh_L[k] = Ut_k^T dw[k];  dUt_k += dw[k] wh_L[k]^T */
     for (int k = 0; k < m->close.nrows; k++) {
-      int n = leaf_n(m, k);
+      int n = leaf_n(m, m->close.first_row + k);
       const real *dwk = box_vec(&m->close, m->dw, zeta, k, nb);
       gemm(1, r, n, nb, params + m->off_U + m->leaf_voff[k], dwk, 0, box_vec(&m->far[L], m->dwh[L], zeta, k, nb));
       gemm_grad(n, r, nb, dwk, box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), grads + m->off_U + m->leaf_voff[k]);
     }
     /* downward, fine to coarse: dS_c += dwh_{l+1}[c] wh_l[p]^T;  dwh_l[p] += S_c^T dwh_{l+1}[c] */
-    for (int l = L - 1; l >= m->lmin; l--)
-      for (int p = 0; p < m->far[l].nrows; p++)
-        for (int c = 0; c < 2; c++) {
-          const real *dch = box_vec(&m->far[l + 1], m->dwh[l + 1], zeta, 2 * p + c, nb);
-          gemm_grad(r, r, nb, dch, box_vec(&m->far[l], m->zf[l][zeta], zeta, p, nb),
-                    grads + m->off_S[l + 1] + (2 * p + c) * rr);
-          gemm(1, r, r, nb, params + m->off_S[l + 1] + (2 * p + c) * rr, dch, 1,
-               box_vec(&m->far[l], m->dwh[l], zeta, p, nb));
-        }
+    for (int l = L - 1; l >= m->lmin; l--) {
+      const h2_bsmap *fc = &m->far[l + 1], *fp = &m->far[l];
+      if (l + 1 == p && m->coarse) /* every rank needs every dwh_p for the coarse tree */
+        allgather_coef(m, box_vec(fc, m->dwh[l + 1], zeta, 0, nb), m->dwh_all, nb);
+      int c0 = l + 1 <= p ? 0 : fc->first_row, nc = l + 1 <= p ? 1 << (l + 1) : fc->nrows;
+      for (int child = c0; child < c0 + nc; child++) {
+        const real *dch = l + 1 == p && m->coarse ? m->dwh_all + (int64_t)child * r * nb
+                                                  : box_vec(fc, m->dwh[l + 1], zeta, child - fc->first_row, nb);
+        const real *wp = box_vec(fp, m->zf[l][zeta], zeta, child / 2 - fp->first_row, nb);
+        gemm_grad(r, r, nb, dch, wp, transfer_grad(m, grads, m->off_S[l + 1], l + 1, child));
+        gemm(1, r, r, nb, transfer(m, params, m->off_S[l + 1], l + 1, child), dch, 1,
+             box_vec(fp, m->dwh[l], zeta, child / 2 - fp->first_row, nb));
+      }
+    }
     for (int l = m->lmin; l <= L; l++)
       if (m->far[l].active)
-        map_backward(m, &m->far[l], m->zf[l], params + m->off_far[l], grads + m->off_far[l], m->dwh[l], m->dqh[l], nb);
+        map_backward(m, &m->far[l], l >= p ? &m->halo_far[l] : NULL, m->zf[l], params + m->off_far[l],
+                     grads + m->off_far[l], m->dwh[l], m->dqh[l], nb);
   }
-  map_backward(m, &m->close, m->zc, params + m->off_close, grads + m->off_close, m->dw, want_dq ? m->dq : NULL, nb);
+  map_backward(m, &m->close, &m->halo_close, m->zc, params + m->off_close, grads + m->off_close, m->dw,
+               want_dq ? m->dq : NULL, nb);
   if (!m->has_far) return;
   /* upward, coarse to fine: dT_c += dqh_l[p] qh_{l+1}[c]^T;  dqh_{l+1}[c] += T_c^T dqh_l[p] */
-  for (int l = m->lmin; l < L; l++)
-    for (int p = 0; p < m->far[l].nrows; p++)
-      for (int c = 0; c < 2; c++) {
-        const real *dp = box_vec(&m->far[l], m->dqh[l], 0, p, nb);
-        gemm_grad(r, r, nb, dp, box_vec(&m->far[l + 1], m->zf[l + 1][0], 0, 2 * p + c, nb),
-                  grads + m->off_T[l + 1] + (2 * p + c) * rr);
-        gemm(1, r, r, nb, params + m->off_T[l + 1] + (2 * p + c) * rr, dp, 1,
-             box_vec(&m->far[l + 1], m->dqh[l + 1], 0, 2 * p + c, nb));
-      }
+  if (m->coarse) memset(m->dqh_all, 0, sizeof(real) * ((size_t)1 << p) * r * nb);
+  for (int l = m->lmin; l < L; l++) {
+    const h2_bsmap *fc = &m->far[l + 1], *fp = &m->far[l];
+    int c0 = l + 1 <= p ? 0 : fc->first_row, nc = l + 1 <= p ? 1 << (l + 1) : fc->nrows;
+    for (int child = c0; child < c0 + nc; child++) {
+      const real *dp = box_vec(fp, m->dqh[l], 0, child / 2 - fp->first_row, nb);
+      gemm_grad(r, r, nb, dp, coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, child, nb),
+                transfer_grad(m, grads, m->off_T[l + 1], l + 1, child));
+      gemm(1, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, child), dp, 1,
+           coef(m, m->dqh[l + 1], m->dqh_all, l + 1, 0, child, nb));
+    }
+    if (l + 1 == p && m->coarse) { /* this rank's share of the coarse gradient */
+      real *mine = box_vec(fc, m->dqh[p], 0, 0, nb);
+      const real *from = m->dqh_all + (int64_t)m->part.mrank * r * nb;
+      for (int64_t t = 0; t < (int64_t)r * nb; t++) mine[t] += from[t];
+    }
+  }
   /* leaf projection: dVt_k += dqh_L[k] q[k]^T;  dq[k] += Vt_k^T dqh_L[k] */
   for (int k = 0; k < m->close.nrows; k++) {
-    int n = leaf_n(m, k);
+    int n = leaf_n(m, m->close.first_row + k);
     const real *dqk = box_vec(&m->far[L], m->dqh[L], 0, k, nb);
     gemm_grad(r, n, nb, dqk, box_vec(&m->close, m->zc[0], 0, k, nb), grads + m->off_V + m->leaf_voff[k]);
     if (want_dq) gemm(1, n, r, nb, params + m->off_V + m->leaf_voff[k], dqk, 1, box_vec(&m->close, m->dq, 0, k, nb));
   }
+}
+
+double h2_model_comm_bytes(const h2_model *m) {
+  double b = m->halo_close.bytes + m->coarse_bytes;
+  for (int l = m->lmin; l <= m->L; l++) b += m->halo_far ? m->halo_far[l].bytes : 0;
+  return b;
+}
+
+double h2_model_comm_wait(const h2_model *m) {
+  double t = m->halo_close.wait_seconds + m->coarse_seconds;
+  for (int l = m->lmin; l <= m->L; l++) t += m->halo_far ? m->halo_far[l].wait_seconds : 0;
+  return t;
 }
 
 static double map_flops(const h2_bsmap *f) {
@@ -283,12 +398,17 @@ static double map_flops(const h2_bsmap *f) {
   return s;
 }
 
+/* This rank's share of one forward pass per sample (replicated coarse work
+ * counted on model rank 0 only, so the sum over the group is the model's). */
 double h2_model_flops(const h2_model *m) {
   double s = map_flops(&m->close);
+  int lead = m->part.mrank == 0;
   if (m->has_far) {
-    for (int l = m->lmin; l <= m->L; l++) s += map_flops(&m->far[l]);
+    for (int l = m->lmin; l <= m->L; l++)
+      if (l >= m->part.p || lead) s += map_flops(&m->far[l]);
     s += 4.0 * (double)m->n_params_V;
-    for (int l = m->lmin + 1; l <= m->L; l++) s += 4.0 * (double)(1 << l) * m->r * m->r;
+    for (int l = m->lmin + 1; l <= m->L; l++)
+      if (l > m->part.p || lead) s += 4.0 * 2.0 * m->far[l - 1].nrows * m->r * m->r;
   }
   return s;
 }

@@ -67,13 +67,14 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
   int err = h2_data_open_predict(&p->data, input, h.input_scale, h.output_scale, h.output_mean, world);
   if (!err) err = h2_ckpt_check_geometry(&h, opt->predict, p->data.points, p->data.N, p->data.d, input);
   const int cap = 64;
-  if (!err) err = h2_model_build(&p->model, p->data.points, p->data.N, p->data.d, &h.cfg, cap);
+  if (!err) err = h2_model_build(&p->model, p->data.points, p->data.N, p->data.d, &h.cfg, cap, NULL);
   h2_ckpt_header_free(&h);
   if (!err) err = h2_data_bind(&p->data, &p->model, 0);
   int64_t N = p->data.N, rows_max = 0;
   for (int set = 0; set < 2; set++) {
     int64_t n = p->data.count[set];
-    rows_max = n / size + 1 > rows_max ? n / size + 1 : rows_max;
+    int64_t rows = ((n + cap - 1) / cap / size + 1) * cap;
+    rows_max = rows > rows_max ? rows : rows_max;
   }
   if (!err) err = H2_CALLOC(p->params, p->model.nparams);
   if (!err) err = H2_MALLOC(p->q, N * cap);
@@ -93,7 +94,13 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
     int64_t n = p->data.count[set];
     if (n == 0) continue;
     int with_err = p->data.in->present[set][H2_INPUT_OUT];
-    int64_t first = n * rank / size, last = n * (rank + 1) / size;
+    /* whole chunks of `cap` samples, aligned to the global sample index: each
+     * sample is computed in the same GEMM columns on any number of ranks, so
+     * predictions are bitwise independent of the rank count */
+    int64_t chunks = (n + cap - 1) / cap;
+    int64_t first = chunks * rank / size * cap, last = chunks * (rank + 1) / size * cap;
+    if (first > n) first = n;
+    if (last > n) last = n;
     double sum = 0;
     err = h2_error_sync(world, predict_rows(p, set, first, last, cap, with_err, &sum));
     const char *name = set == H2_SET_TEST ? "/test/prediction" : "/train/prediction";

@@ -47,11 +47,7 @@ static int comms_setup(h2_comms *c, MPI_Comm world, int64_t requested_pm, int nl
   } else {
     pm = largest_pow2_dividing(c->size);
     while (pm > 1 && 2 * pm > nleaves) pm /= 2;
-    pm = 1; /* until model parallelism lands: data parallelism only */
   }
-  if (pm > 1)
-    H2_FAIL(H2_EINPUT, "--model-parallel %d: model parallelism is not available in this build; use --model-parallel 1 "
-            "(data parallelism over all %d ranks)", pm, c->size);
   c->pm = pm;
   c->pd = c->size / pm;
   c->mrank = c->rank % pm;
@@ -92,6 +88,14 @@ static void hist_free(h2_history *h) {
 }
 
 /* ------------------------------------------------------------ setup */
+
+/* parameters every rank of a model group holds (coarse maps and transfers) */
+static int64_t replicated_params(const h2_model *m) {
+  int64_t n = 0;
+  for (int l = m->lmin; l <= m->L && l < m->part.p; l++) n += m->far[l].nparams;
+  for (int l = m->lmin + 1; l <= m->L && l <= m->part.p; l++) n += 2 * 2 * (int64_t)m->far[l - 1].nrows * m->r * m->r;
+  return n;
+}
 
 /* Options the input file's root attributes may set (unless on the command line). */
 static int apply_file_attributes(h2_options *opt, const int *set, h2_data *ds) {
@@ -195,7 +199,9 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   tr->batches_per_epoch = ds->count[0] / opt->batch_size;
   tr->capacity = (int)(tr->b_local > 64 ? tr->b_local : 64);
 
-  err = h2_model_build(&tr->model, ds->points, ds->N, ds->d, &cfg, tr->capacity);
+  h2_partition part = {.comm = c->model, .pm = c->pm, .mrank = c->mrank, .p = 0};
+  while ((1 << part.p) < c->pm) part.p++;
+  err = h2_model_build(&tr->model, ds->points, ds->N, ds->d, &cfg, tr->capacity, &part);
   if (!err) err = h2_data_bind(ds, &tr->model, opt->data_memory_mb);
   h2_model *m = &tr->model;
   int64_t n = m->nparams;
@@ -218,9 +224,10 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
     h2_ckpt_header_free(&hdr);
     H2_TRY(err);
   }
+  /* parameters of the model: own rows summed over the group, replicated ones once */
   int64_t np = n;
+  if (c->mrank != 0) np -= replicated_params(m);
   MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model);
-  tr->comm_bytes_iter = c->pd > 1 ? (double)c->size * (double)(n + 1) * sizeof(real) : 0;
   tr->train_error = tr->test_error = NAN;
   return 0;
 }
@@ -254,7 +261,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   batch_ids(tr, it);
   /* a failed read on any rank stops every rank here, before any collective */
   H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, tr->bq, tr->bt)));
-  double t1 = MPI_Wtime();
+  double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m);
   double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
   memset(tr->grads, 0, sizeof(real) * (size_t)m->nparams);
   h2_model_backward(m, tr->params, tr->grads, (int)tr->b_local, 0);
@@ -264,6 +271,8 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   if (tr->comm.pd > 1)
     H2_MPI(MPI_Allreduce(MPI_IN_PLACE, tr->grads, (int)(m->nparams + 1), H2_MPI_REAL, MPI_SUM, tr->comm.replica));
   double t3 = MPI_Wtime();
+  tr->comm_bytes += h2_model_comm_bytes(m) - bytes0 + (tr->comm.pm > 1 ? 2.0 * tr->b_local * sizeof(double) : 0) +
+                    (tr->comm.pd > 1 ? (double)(m->nparams + 1) * sizeof(real) : 0);
   *loss_out = tr->grads[m->nparams];
   if (!isfinite(*loss_out))
     H2_FAIL(H2_ENUM, "training diverged: the loss is %g at iteration %lld (try a smaller --lr)", *loss_out,
@@ -389,10 +398,14 @@ void h2_trainer_report(h2_trainer *tr) {
   double rss = ru.ru_maxrss / 1024.0, rss_sum = 0, rss_max = 0;
   MPI_Allreduce(&rss, &rss_sum, 1, MPI_DOUBLE, MPI_SUM, c->world);
   MPI_Allreduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
-  double flops_sample = h2_model_flops(&tr->model), flops_model = 0;
+  double flops_sample = h2_model_flops(&tr->model), flops_model = 0, bytes = 0;
   MPI_Allreduce(&flops_sample, &flops_model, 1, MPI_DOUBLE, MPI_SUM, c->model);
+  MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world);
+  double halo_wait = h2_model_comm_wait(&tr->model), halo_wait_max = 0;
+  MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
   if (c->rank != 0) return;
   int64_t iters = tr->iter_done_this_run;
+  double bytes_iter = iters ? bytes / (double)iters : 0;
   double step_time = phase[H2_PH_DATA] + phase[H2_PH_COMPUTE] + phase[H2_PH_ALLREDUCE] + phase[H2_PH_OPTIM];
   double ms = iters ? 1e3 * step_time / (double)iters : 0;
   /* forward + backward ~ 3x the forward multiply-adds, over the global batch */
@@ -401,10 +414,12 @@ void h2_trainer_report(h2_trainer *tr) {
     printf("\nh2nn_mpi: done: %lld iterations in %.2f s (%.3f ms/iteration, %.1f GFLOP/s)\n", (long long)iters, wall, ms,
            gflops);
     printf("h2nn_mpi: mean relative error: train %.5f, test %.5f\n", tr->train_error, tr->test_error);
-    printf("h2nn_mpi: time per phase (max over ranks): data %.2f s, compute %.2f s, gradient allreduce %.2f s, "
-           "optimizer %.2f s, evaluation %.2f s, checkpoint I/O %.2f s\n",
-           phase[H2_PH_DATA], phase[H2_PH_COMPUTE], phase[H2_PH_ALLREDUCE], phase[H2_PH_OPTIM], phase[H2_PH_EVAL],
-           phase[H2_PH_IO]);
+    printf("h2nn_mpi: time per phase (max over ranks): data %.2f s, compute %.2f s (of which halo/coarse-tree waits "
+           "%.2f s), gradient allreduce %.2f s, optimizer %.2f s, evaluation %.2f s, checkpoint I/O %.2f s\n",
+           phase[H2_PH_DATA], phase[H2_PH_COMPUTE], halo_wait_max, phase[H2_PH_ALLREDUCE], phase[H2_PH_OPTIM],
+           phase[H2_PH_EVAL], phase[H2_PH_IO]);
+    printf("h2nn_mpi: communication: %.3g bytes per iteration over all ranks (halo, coarse tree, loss, gradients)\n",
+           bytes_iter);
     printf("h2nn_mpi: peak memory %.1f MB summed over ranks (max %.1f MB per rank)\n", rss_sum, rss_max);
     if (tr->opt.checkpoint && *tr->opt.checkpoint) printf("h2nn_mpi: checkpoint written to %s\n", tr->opt.checkpoint);
   }
@@ -412,7 +427,7 @@ void h2_trainer_report(h2_trainer *tr) {
          "\"train_error\":%.6g,\"test_error\":%.6g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
          "\"comm_bytes_per_iteration\":%.0f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
          tr->data.N, tr->data.d, c->size, c->pm, (long long)tr->nparams_global, (long long)tr->adam.step,
-         tr->train_error, tr->test_error, wall, ms, gflops, tr->comm_bytes_iter, rss_sum, rss_max);
+         tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, rss_sum, rss_max);
   fflush(stdout);
 }
 

@@ -33,7 +33,7 @@ static void gradcheck(int N, int d, int leaf, int rank, int zeta, int act) {
   h2_model_config cfg = tm_config(leaf, rank, zeta);
   cfg.activation = act;
   const int nb = 3;
-  ck_assert_int_eq(h2_model_build(&m, x, N, d, &cfg, nb), 0);
+  ck_assert_int_eq(h2_model_build(&m, x, N, d, &cfg, nb, NULL), 0);
   ck_assert_msg(m.has_far && m.L - m.lmin >= 2, "test needs several far levels (L=%d lmin=%d)", m.L, m.lmin);
   real *p = calloc((size_t)m.nparams, sizeof(real)), *g = calloc((size_t)m.nparams, sizeof(real));
   ck_assert_int_eq(h2_model_init_xavier(&m, p), 0);
@@ -124,7 +124,7 @@ static double exactness(int N, int d, int leaf, int p) {
   h2_model m;
   h2_model_config cfg = tm_config(leaf, r, 1);
   const int nb = 4;
-  ck_assert_int_eq(h2_model_build(&m, x, N, d, &cfg, nb), 0);
+  ck_assert_int_eq(h2_model_build(&m, x, N, d, &cfg, nb, NULL), 0);
   ck_assert(m.has_far && m.L - m.lmin >= 2);
   real *par = calloc((size_t)m.nparams, sizeof(real));
   ck_assert_int_eq(h2_cheb_set_weights(&m, H2_KERNEL_LOG, par), 0);
@@ -185,7 +185,7 @@ START_TEST(init_deterministic) {
   double *x = tm_points(300, 1, 1, 0);
   h2_model m;
   h2_model_config cfg = tm_config(10, 4, 3);
-  ck_assert_int_eq(h2_model_build(&m, x, 300, 1, &cfg, 2), 0);
+  ck_assert_int_eq(h2_model_build(&m, x, 300, 1, &cfg, 2, NULL), 0);
   real *a = calloc((size_t)m.nparams, sizeof(real)), *b = calloc((size_t)m.nparams, sizeof(real));
   h2_model_init_xavier(&m, a);
   h2_model_init_xavier(&m, b);

@@ -17,7 +17,7 @@ START_TEST(exact_float_1d) {
   double *x = tm_points(N, 1, 1, 0);
   h2_model m;
   h2_model_config cfg = tm_config(16, p, 1);
-  ck_assert_int_eq(h2_model_build(&m, x, N, 1, &cfg, nb), 0);
+  ck_assert_int_eq(h2_model_build(&m, x, N, 1, &cfg, nb, NULL), 0);
   real *par = calloc((size_t)m.nparams, sizeof(real));
   ck_assert_int_eq(h2_cheb_set_weights(&m, H2_KERNEL_LOG, par), 0);
   for (int64_t i = 0; i < (int64_t)N * nb; i++) m.zc[0][i] = (real)tm_uniform((uint64_t)i, 4);
@@ -73,7 +73,7 @@ START_TEST(training_reduces_error) {
   double *x = tm_points(N, 1, 1, 0);
   h2_model m;
   h2_model_config cfg = tm_config(8, 4, 3);
-  ck_assert_int_eq(h2_model_build(&m, x, N, 1, &cfg, ntrain), 0);
+  ck_assert_int_eq(h2_model_build(&m, x, N, 1, &cfg, ntrain, NULL), 0);
   real *q = malloc(sizeof(real) * N * ntrain), *w = malloc(sizeof(real) * N * ntrain);
   real *qt = malloc(sizeof(real) * N * ntest), *wt = malloc(sizeof(real) * N * ntest);
   make_samples(m.tree.xt, N, ntrain, 1, q, w);

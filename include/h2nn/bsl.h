@@ -63,18 +63,19 @@ int h2_bsmap_build(h2_bsmap *m, const h2_pattern *pat, int first_row, int nrows,
                    const int *box_width);
 void h2_bsmap_free(h2_bsmap *m);
 
-/* Layer k (1..zeta) forward over own rows:
+/* Layer k (1..zeta) forward over the own rows rows[0..nrows) (rows == NULL:
+ * all own rows):
  *   zout[i] = f( sum_j W_ij zin[j] + b_i )   (f = identity when k == zeta)
  * zin must hold own and halo slots of layer k-1.  scratch: max_gather * nb. */
-void h2_bsl_forward(const h2_bsmap *m, int k, const real *params, const real *zin, real *zout,
-                    int nb, int act, real *scratch);
+void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, const real *zin,
+                    real *zout, int nb, int act, real *scratch);
 
 /* Layer k backward.  dzout (own rows of layer k) is overwritten by the
  * gradient w.r.t. the pre-activation.  Accumulates dW, db into grads and,
  * when dzin != NULL, adds W^T dz into dzin (own and halo slots of layer k-1;
  * the caller zeroes it first and sums halo slots at their owners). */
-void h2_bsl_backward(const h2_bsmap *m, int k, const real *params, real *grads, const real *zin,
-                     const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch);
+void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, real *grads,
+                     const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch);
 
 /* Own row i's layer-k weights between the in-memory row layout and the
  * checkpoint's block-contiguous layout (blocks in column order). */

@@ -16,14 +16,19 @@
  *   qh_l = zf[l][0],  wh_l = zf[l][zeta]  coefficients of level l.
  * Gradients: dq, dw (same layout as q, w), dqh[l], dwh[l].
  *
- * Serial today: one rank owns every box (part_size == 1); the bsl slot
- * machinery (own rows + halo) is where the distributed version plugs in. */
+ * Distribution (SPEC §4, halo.h): on levels >= p this rank holds its own
+ * boxes (bsl slots: own rows, then halo); levels < p (the coarse tree) are
+ * replicated and computed redundantly after an allgather of qh_p (forward)
+ * and of dwh_p (backward).  T_c, S_c of levels <= p are replicated (indexed
+ * by box); deeper ones are held for own boxes only.  With one rank (p = 0)
+ * everything is own. */
 #ifndef H2NN_MODEL_H
 #define H2NN_MODEL_H
 
 #include <stdint.h>
 
 #include "h2nn/bsl.h"
+#include "h2nn/halo.h"
 #include "h2nn/pattern.h"
 #include "h2nn/real.h"
 #include "h2nn/tree.h"
@@ -35,6 +40,8 @@
 #define h2_model_init_xavier H2_PREC(h2_model_init_xavier)
 #define h2_model_flops H2_PREC(h2_model_flops)
 #define h2_model_activation_bytes H2_PREC(h2_model_activation_bytes)
+#define h2_model_comm_bytes H2_PREC(h2_model_comm_bytes)
+#define h2_model_comm_wait H2_PREC(h2_model_comm_wait)
 
 typedef struct {
   int leaf_size;    /* points per leaf at most */
@@ -49,6 +56,8 @@ typedef struct {
 
 typedef struct {
   h2_model_config cfg;
+  h2_partition part;         /* model group; serial: pm = 1, p = 0 */
+  int coarse;                /* far levels above p exist (lmin < p) */
   h2_tree tree;
   h2_blocktree bt;
   int N, d, L, lmin, r, zeta;
@@ -63,13 +72,22 @@ typedef struct {
   /* activations and their gradients */
   real **zc, ***zf;
   real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch;
+  real *qh_all, *dwh_all, *dqh_all; /* coarse: level-p coefficients of every box */
   real *mem;                 /* one arena for all of the above */
   int64_t mem_len;
+  h2_halo halo_close, *halo_far;
+  double coarse_bytes, coarse_seconds; /* allgather traffic and time, accumulated */
 } h2_model;
 
-/* Build tree, block tree, layouts and buffers.  points: N x d original order. */
+/* Build tree, block tree, layouts, halo lists and buffers.  points: N x d
+ * original order (every rank).  part == NULL: one rank owns everything. */
 int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
-                   int batch_capacity);
+                   int batch_capacity, const h2_partition *part);
+
+/* Bytes this rank sent in halo exchanges and coarse-tree allgathers so far,
+ * and seconds spent waiting for them. */
+double h2_model_comm_bytes(const h2_model *m);
+double h2_model_comm_wait(const h2_model *m);
 void h2_model_free(h2_model *m);
 
 /* Xavier/Glorot uniform weights, zero biases (SPEC §3), from cfg.seed. */

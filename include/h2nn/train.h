@@ -50,7 +50,7 @@ typedef struct {
   double t_start, time_before;    /* wall clock of this run; time of earlier runs */
   double phase[H2_PH_COUNT];      /* seconds per phase */
   int64_t iter_done_this_run;
-  double comm_bytes_iter;         /* bytes handed to MPI per iteration (sum over ranks) */
+  double comm_bytes;              /* bytes this rank handed to MPI in training steps */
   int64_t nparams_global;
   double train_error, test_error;
 } h2_trainer;
