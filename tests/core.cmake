@@ -2,3 +2,11 @@
 h2nn_check_test(test_tree test_tree.c h2nn_base)
 h2nn_check_test(test_model test_model.c h2nn_model_d)
 h2nn_check_test(test_model_float test_model_float.c h2nn_model_f)
+
+# Distribution: every split P = P_d x P_m of 1, 2, 3, 4, 8 and 16 ranks against one
+# rank (8 and 16 model-parallel ranks exercise one and two coarse levels).
+h2nn_check_test(test_dist test_dist.c h2nn_model_d)
+foreach(np 2 3 4 8 16)
+  add_test(NAME test_dist_np${np} COMMAND ${H2NN_MPIEXEC} ${np} ${H2NN_MPI_FLAGS} $<TARGET_FILE:test_dist>)
+  set_tests_properties(test_dist_np${np} PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 300)
+endforeach()

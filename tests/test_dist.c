@@ -1,0 +1,207 @@
+/* test_dist.c — distribution (SPEC §4), run under mpiexec with 1..8 ranks.
+ * For every split P = P_d x P_m (P_m a power of two dividing P):
+ *  - halo lists: each rank receives exactly the remote boxes its own rows
+ *    reference, and what a sends to b is what b expects from a;
+ *  - forward outputs, every parameter gradient (summed over replicas) and the
+ *    input gradient equal those of a one-rank model on the whole batch
+ *    (double precision; 1-D and 2-D, ragged leaves, zeta 3, coarse tree). */
+#include <check.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_common.h"
+
+#define NB 6 /* global batch */
+
+static void check_halo(const h2_bsmap *f, const h2_halo *h, int level, const h2_partition *part) {
+  /* (1) every halo slot is referenced by an own row; (2) every remote column is a halo slot */
+  for (int s = f->nrows; s < f->nslots; s++) {
+    int used = 0;
+    for (int64_t e = 0; e < f->rowptr[f->nrows]; e++) used |= f->colslot[e] == s;
+    ck_assert_msg(used, "halo slot %d (box %d) is not needed", s, f->slot_box[s]);
+    ck_assert_int_ne(f->slot_box[s] >> (level - part->p), part->mrank);
+  }
+  for (int i = 0; i < f->nrows; i++)
+    for (int64_t g = f->pat->rowptr[f->first_row + i]; g < f->pat->rowptr[f->first_row + i + 1]; g++) {
+      int box = f->pat->col[g], own = box >= f->first_row && box < f->first_row + f->nrows, found = own;
+      for (int s = f->nrows; s < f->nslots && !found; s++) found = f->slot_box[s] == box;
+      ck_assert_msg(found, "column box %d of row %d is neither own nor received", box, f->first_row + i);
+    }
+  /* (3) sends of a to b == receives of b from a (box lists) */
+  int pm = part->pm, *scnt = calloc(pm, sizeof(int)), *rcnt = calloc(pm, sizeof(int));
+  for (int i = 0; i < h->nnb; i++) scnt[h->nb[i]] = (int)(h->sptr[i + 1] - h->sptr[i]);
+  int *expect = calloc(pm, sizeof(int));
+  for (int i = 0; i < h->nnb; i++) expect[h->nb[i]] = h->rslot1[i] - h->rslot0[i];
+  MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, part->comm);
+  for (int q = 0; q < pm; q++) ck_assert_msg(rcnt[q] == expect[q], "rank %d sends %d boxes, %d expected", q, rcnt[q], expect[q]);
+  int *sdis = calloc(pm + 1, sizeof(int)), *rdis = calloc(pm + 1, sizeof(int));
+  for (int q = 0; q < pm; q++) sdis[q + 1] = sdis[q] + scnt[q], rdis[q + 1] = rdis[q] + rcnt[q];
+  int *sbox = malloc(sizeof(int) * (sdis[pm] + 1)), *rbox = malloc(sizeof(int) * (rdis[pm] + 1));
+  for (int i = 0; i < h->nnb; i++)
+    for (int64_t e = h->sptr[i]; e < h->sptr[i + 1]; e++) sbox[sdis[h->nb[i]] + (e - h->sptr[i])] = f->slot_box[h->sslot[e]];
+  MPI_Alltoallv(sbox, scnt, sdis, MPI_INT, rbox, rcnt, rdis, MPI_INT, part->comm);
+  for (int i = 0; i < h->nnb; i++)
+    for (int s = h->rslot0[i]; s < h->rslot1[i]; s++)
+      ck_assert_int_eq(rbox[rdis[h->nb[i]] + (s - h->rslot0[i])], f->slot_box[s]);
+  free(scnt), free(rcnt), free(expect), free(sdis), free(rdis), free(sbox), free(rbox);
+}
+
+/* Visit every parameter block this rank holds together with the same block
+ * in the one-rank model's layout. */
+typedef void (*pair_fn)(real *dist, real *ser, int64_t n, void *ctx);
+
+static void for_each_pair(const h2_model *dm, real *dv, const h2_model *sm, real *sv, pair_fn fn, void *ctx) {
+  for (int l = -1; l <= dm->L; l++) {
+    if (l >= 0 && (l < dm->lmin || !dm->far[l].active)) continue;
+    const h2_bsmap *fd = l < 0 ? &dm->close : &dm->far[l], *fs = l < 0 ? &sm->close : &sm->far[l];
+    int64_t od = l < 0 ? dm->off_close : dm->off_far[l], os = l < 0 ? sm->off_close : sm->off_far[l];
+    for (int k = 1; k <= dm->zeta; k++)
+      for (int i = 0; i < fd->nrows; i++) {
+        int g = fd->first_row + i;
+        fn(dv + od + BS_WOFF(fd, k, i), sv + os + BS_WOFF(fs, k, g), BS_W(fd, k, i) * BS_ROWIN(fd, k, i), ctx);
+        fn(dv + od + BS_BOFF(fd, k, i), sv + os + BS_BOFF(fs, k, g), BS_W(fd, k, i), ctx);
+      }
+  }
+  if (!dm->has_far) return;
+  for (int k = 0; k < dm->close.nrows; k++) {
+    int g = dm->close.first_row + k;
+    int64_t n = dm->leaf_voff[k + 1] - dm->leaf_voff[k];
+    fn(dv + dm->off_V + dm->leaf_voff[k], sv + sm->off_V + sm->leaf_voff[g], n, ctx);
+    fn(dv + dm->off_U + dm->leaf_voff[k], sv + sm->off_U + sm->leaf_voff[g], n, ctx);
+  }
+  int64_t rr = (int64_t)dm->r * dm->r;
+  for (int l = dm->lmin + 1; l <= dm->L; l++) {
+    int first = l <= dm->part.p ? 0 : dm->part.mrank << (l - dm->part.p), n = 2 * dm->far[l - 1].nrows;
+    fn(dv + dm->off_T[l], sv + sm->off_T[l] + first * rr, n * rr, ctx);
+    fn(dv + dm->off_S[l], sv + sm->off_S[l] + first * rr, n * rr, ctx);
+  }
+}
+
+static void copy_pair(real *dist, real *ser, int64_t n, void *ctx) {
+  int64_t *count = ctx;
+  memcpy(dist, ser, sizeof(real) * (size_t)n);
+  *count += n;
+}
+
+typedef struct { double diff, scale; } cmp_acc;
+static void cmp_pair(real *dist, real *ser, int64_t n, void *ctx) {
+  cmp_acc *c = ctx;
+  for (int64_t i = 0; i < n; i++) c->diff = fmax(c->diff, fabs(dist[i] - ser[i])), c->scale = fmax(c->scale, fabs(ser[i]));
+}
+
+/* sample s, original point i */
+static real q_of(int s, int64_t i) { return (real)tm_uniform((uint64_t)i * 16 + s, 21); }
+static real t_of(int s, int64_t i) { return (real)tm_uniform((uint64_t)i * 16 + s, 22); }
+
+static void agreement(int N, int d, int leaf, int rank) {
+  int P, me;
+  MPI_Comm_size(MPI_COMM_WORLD, &P);
+  MPI_Comm_rank(MPI_COMM_WORLD, &me);
+  double *x = tm_points(N, d, 0, 17);
+  h2_model_config cfg = tm_config(leaf, rank, 3);
+  /* the one-rank reference, on every rank */
+  h2_model sm;
+  ck_assert_int_eq(h2_model_build(&sm, x, N, d, &cfg, NB, NULL), 0);
+  real *sp = calloc(sm.nparams, sizeof(real)), *sg = calloc(sm.nparams, sizeof(real));
+  ck_assert_int_eq(h2_model_init_xavier(&sm, sp), 0);
+  for (int64_t i = 0; i < sm.nparams; i++)
+    if (sp[i] == 0) sp[i] = (real)(0.05 * tm_uniform((uint64_t)i, 23)); /* non-zero biases */
+  real *st = malloc(sizeof(real) * N * NB), *sdq = malloc(sizeof(real) * N * NB);
+  for (int64_t t = 0; t < N; t++)
+    for (int s = 0; s < NB; s++) sm.zc[0][t * NB + s] = q_of(s, sm.tree.perm[t]), st[t * NB + s] = t_of(s, sm.tree.perm[t]);
+  h2_model_forward(&sm, sp, NB);
+  double sums[2 * NB];
+  h2_loss_partial(&sm, st, NULL, NB, sums);
+  h2_loss_finish(&sm, st, NB, sums, NB, 1, NULL);
+  h2_model_backward(&sm, sp, sg, NB, 1);
+  memcpy(sdq, sm.dq, sizeof(real) * N * NB);
+
+  int splits = 0;
+  for (int pm = 1; pm <= P; pm *= 2) {
+    if (P % pm || pm > (1 << sm.L)) continue;
+    splits++;
+    int pd = P / pm, mrank = me % pm, drank = me / pm;
+    h2_partition part = {.pm = pm, .mrank = mrank, .p = 0};
+    while ((1 << part.p) < pm) part.p++;
+    MPI_Comm replica;
+    MPI_Comm_split(MPI_COMM_WORLD, drank, mrank, &part.comm);
+    MPI_Comm_split(MPI_COMM_WORLD, mrank, drank, &replica);
+    int b0 = NB * drank / pd, nb = NB * (drank + 1) / pd - b0;
+    h2_model dm;
+    ck_assert_int_eq(h2_model_build(&dm, x, N, d, &cfg, NB, &part), 0);
+    ck_assert_msg(pm == 1 || dm.coarse || dm.lmin >= part.p, "coarse flag");
+    for (int l = dm.lmin; l <= dm.L; l++)
+      if (l >= part.p && dm.far[l].active) check_halo(&dm.far[l], &dm.halo_far[l], l, &part);
+    check_halo(&dm.close, &dm.halo_close, dm.L, &part);
+    real *dp = calloc(dm.nparams + 1, sizeof(real)), *dg = calloc(dm.nparams + 1, sizeof(real));
+    /* Xavier is P-independent: the distributed init equals the reference's own blocks */
+    ck_assert_int_eq(h2_model_init_xavier(&dm, dp), 0);
+    real *sx = calloc(sm.nparams, sizeof(real));
+    ck_assert_int_eq(h2_model_init_xavier(&sm, sx), 0);
+    cmp_acc ci = {0, 1e-300};
+    for_each_pair(&dm, dp, &sm, sx, cmp_pair, &ci);
+    ck_assert_msg(ci.diff == 0, "P_m=%d: Xavier init differs from one rank by %g", pm, ci.diff);
+    free(sx);
+    int64_t copied = 0;
+    for_each_pair(&dm, dp, &sm, sp, copy_pair, &copied);
+    ck_assert_int_eq(copied, dm.nparams);
+    /* this replica's samples on this rank's points */
+    int64_t n_own = BS_AOFF(&dm.close, 0, dm.close.nrows), t0 = dm.tree.start[h2_box_id(dm.L, dm.close.first_row)];
+    real *dt = malloc(sizeof(real) * (n_own * nb + 1));
+    for (int64_t t = 0; t < n_own; t++)
+      for (int s = 0; s < nb; s++)
+        dm.zc[0][t * nb + s] = q_of(b0 + s, dm.tree.perm[t0 + t]), dt[t * nb + s] = t_of(b0 + s, dm.tree.perm[t0 + t]);
+    h2_model_forward(&dm, dp, nb);
+    cmp_acc cw = {0, 1e-300};
+    for (int64_t t = 0; t < n_own; t++)
+      for (int s = 0; s < nb; s++) {
+        double a = dm.zc[dm.zeta][t * nb + s], b = sm.zc[sm.zeta][(t0 + t) * NB + b0 + s];
+        cw.diff = fmax(cw.diff, fabs(a - b)), cw.scale = fmax(cw.scale, fabs(b));
+      }
+    ck_assert_msg(cw.diff <= 1e-12 * cw.scale, "P=%d P_m=%d: forward differs by %g (scale %g)", P, pm, cw.diff, cw.scale);
+    double dsums[2 * NB];
+    h2_loss_partial(&dm, dt, NULL, nb, dsums);
+    MPI_Allreduce(MPI_IN_PLACE, dsums, 2 * nb, MPI_DOUBLE, MPI_SUM, part.comm);
+    h2_loss_finish(&dm, dt, nb, dsums, NB, 1, NULL);
+    h2_model_backward(&dm, dp, dg, nb, 1);
+    MPI_Allreduce(MPI_IN_PLACE, dg, (int)dm.nparams, H2_MPI_REAL, MPI_SUM, replica);
+    cmp_acc cg = {0, 1e-300};
+    for_each_pair(&dm, dg, &sm, sg, cmp_pair, &cg);
+    ck_assert_msg(cg.diff <= 1e-10 * cg.scale, "P=%d P_m=%d: gradients differ by %g (scale %g)", P, pm, cg.diff, cg.scale);
+    cmp_acc cq = {0, 1e-300};
+    for (int64_t t = 0; t < n_own; t++)
+      for (int s = 0; s < nb; s++) {
+        double a = dm.dq[t * nb + s], b = sdq[(t0 + t) * NB + b0 + s];
+        cq.diff = fmax(cq.diff, fabs(a - b)), cq.scale = fmax(cq.scale, fabs(b));
+      }
+    ck_assert_msg(cq.diff <= 1e-10 * cq.scale, "P=%d P_m=%d: input gradient differs by %g", P, pm, cq.diff);
+    if (me == 0)
+      fprintf(stderr, "dist N=%d d=%d: P=%d = %d x %d (coarse levels: %s): forward %.1e, gradients %.1e, dq %.1e\n", N,
+              d, P, pd, pm, dm.coarse ? "yes" : "no", cw.diff / cw.scale, cg.diff / cg.scale, cq.diff / cq.scale);
+    free(dp), free(dg), free(dt);
+    h2_model_free(&dm);
+    MPI_Comm_free(&part.comm);
+    MPI_Comm_free(&replica);
+  }
+  ck_assert_int_ge(splits, 1);
+  free(sp), free(sg), free(st), free(sdq), free(x);
+  h2_model_free(&sm);
+}
+
+START_TEST(agree_1d) { agreement(777, 1, 9, 4); }
+END_TEST
+START_TEST(agree_2d) { agreement(1000, 2, 23, 4); }
+END_TEST
+
+Suite *h2nn_suite(void) {
+  Suite *s = suite_create("dist");
+  TCase *tc = tcase_create("dist");
+  tcase_set_timeout(tc, 240);
+  tcase_add_test(tc, agree_1d);
+  tcase_add_test(tc, agree_2d);
+  suite_add_tcase(s, tc);
+  return s;
+}
