@@ -10,3 +10,11 @@ foreach(np 2 3 4 8 16)
   add_test(NAME test_dist_np${np} COMMAND ${H2NN_MPIEXEC} ${np} ${H2NN_MPI_FLAGS} $<TARGET_FILE:test_dist>)
   set_tests_properties(test_dist_np${np} PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 300)
 endforeach()
+
+# Distribution through the program: the same losses on 1..8 ranks, checkpoints
+# moving between rank counts, clean failures.
+add_test(NAME dist_agreement COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dist/dist_agreement.sh ${MPIEXEC_EXECUTABLE}
+         $<TARGET_FILE:h2nn_mpi> $<TARGET_FILE:h2nn_gen> $<TARGET_FILE:h2nn_history>)
+add_test(NAME dist_error COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dist/dist_error.sh ${MPIEXEC_EXECUTABLE}
+         $<TARGET_FILE:h2nn_mpi> $<TARGET_FILE:h2nn_gen>)
+set_tests_properties(dist_agreement dist_error PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 400)
