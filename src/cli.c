@@ -15,6 +15,15 @@ int h2_cli_find(const h2_cli *cli, const char *name) {
   return -1;
 }
 
+/* "must be positive", "must be at least 1", "must be between 0 and 1" ... */
+static int range_error(const h2_opt_spec *o, double v, const char *source) {
+  const double big = 1e17;
+  if (o->min > 0 && o->min < 1e-300 && o->max >= big)
+    H2_FAIL(H2_EINPUT, "%s --%s: must be positive, got %g", source, o->name, v);
+  if (o->max >= big) H2_FAIL(H2_EINPUT, "%s --%s: must be at least %g, got %g", source, o->name, o->min, v);
+  H2_FAIL(H2_EINPUT, "%s --%s: must be between %g and %g, got %g", source, o->name, o->min, o->max, v);
+}
+
 static int set_value(const h2_opt_spec *o, const char *text, void *out, const char *source) {
   char *field = (char *)out + o->offset, *end = NULL;
   errno = 0;
@@ -24,7 +33,7 @@ static int set_value(const h2_opt_spec *o, const char *text, void *out, const ch
       if (!*text || *end || errno)
         H2_FAIL(H2_EINPUT, "%s --%s: expected an integer, got '%s'", source, o->name, text);
       if ((double)v < o->min || (double)v > o->max)
-        H2_FAIL(H2_EINPUT, "%s --%s: %lld is out of range [%g, %g]", source, o->name, v, o->min, o->max);
+        return range_error(o, (double)v, source);
       *(int64_t *)field = v;
       break;
     }
@@ -33,7 +42,7 @@ static int set_value(const h2_opt_spec *o, const char *text, void *out, const ch
       if (!*text || *end || errno || !isfinite(v))
         H2_FAIL(H2_EINPUT, "%s --%s: expected a number, got '%s'", source, o->name, text);
       if (v < o->min || v > o->max)
-        H2_FAIL(H2_EINPUT, "%s --%s: %g is out of range [%g, %g]", source, o->name, v, o->min, o->max);
+        return range_error(o, v, source);
       *(double *)field = v;
       break;
     }

@@ -62,6 +62,7 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
   MPI_Comm_size(world, &size);
   if (!opt->output || !*opt->output) H2_FAIL(H2_EINPUT, "--predict needs --output PRED.h5");
   if (!input) H2_FAIL(H2_EINPUT, "--predict needs an input file (h2nn_mpi --predict CKPT --output PRED INPUT.h5)");
+  H2_TRY(h2_error_sync(world, rank == 0 ? h2_check_output_path(opt->output, "--output") : 0));
   h2_ckpt_header h;
   H2_TRY(h2_ckpt_read_header(opt->predict, world, &h));
   int err = h2_data_open_predict(&p->data, input, h.input_scale, h.output_scale, h.output_mean, world);
@@ -130,7 +131,7 @@ int h2_predict(const h2_options *opt, const char *input, MPI_Comm world) {
     if (!opt->quiet)
       printf("h2nn_mpi: predicted %lld samples with %s in %.2f s -> %s%s\n", (long long)samples, opt->predict,
              MPI_Wtime() - t0, opt->output, have_err ? "" : " (no /test/output: no error reported)");
-    if (have_err) printf("{\"mode\":\"predict\",\"samples\":%lld,\"test_error\":%.6g}\n", (long long)samples, test_err);
+    if (have_err) printf("{\"mode\":\"predict\",\"samples\":%lld,\"test_error\":%.8g}\n", (long long)samples, test_err);
     else printf("{\"mode\":\"predict\",\"samples\":%lld,\"test_error\":null}\n", (long long)samples);
     fflush(stdout);
   }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "h2nn/checkpoint.h"
@@ -118,20 +119,53 @@ static int apply_file_attributes(h2_options *opt, const int *set, h2_data *ds) {
   return 0;
 }
 
-static int check_writable(const char *path) {
+/* A file we will create at the end of a long run: its directory must be
+ * writable and the path must not be a directory (checked before training). */
+int h2_check_output_path(const char *path, const char *option) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    H2_FAIL(H2_EINPUT, "%s %s: is a directory (expected a file name)", option, path);
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", path);
   char *slash = strrchr(dir, '/');
   if (slash == dir) dir[1] = 0;
   else if (slash) *slash = 0;
   else snprintf(dir, sizeof dir, ".");
-  if (access(dir, W_OK) != 0) H2_FAIL(H2_EINPUT, "--checkpoint %s: directory %s is not writable or does not exist", path, dir);
+  if (access(dir, W_OK) != 0)
+    H2_FAIL(H2_EINPUT, "%s %s: directory %s is not writable or does not exist", option, path, dir);
+  return 0;
+}
+
+/* --resume: the checkpoint fixes the model; a different value given on the
+ * command line is a mistake, not something to ignore silently. */
+static int check_resume_options(const h2_options *opt, const int *set, const h2_model_config *c, const char *ckpt) {
+  const h2_cli *cli = h2_options_cli();
+  struct { const char *name; double given, stored; } nums[] = {
+      {"leaf-size", (double)opt->leaf_size, c->leaf_size}, {"rank", (double)opt->rank, c->rank},
+      {"zeta", (double)opt->zeta, c->zeta}, {"eta", opt->eta, c->eta},
+      {"close-hidden", (double)opt->close_hidden, c->close_hidden}, {"far-hidden", (double)opt->far_hidden, c->far_hidden},
+      {"seed", (double)opt->seed, (double)c->seed}};
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+    if (set[h2_cli_find(cli, nums[i].name)] && nums[i].given != nums[i].stored)
+      H2_FAIL(H2_EINPUT, "--%s %g conflicts with --resume %s, which was trained with %s %g (drop the option)",
+              nums[i].name, nums[i].given, ckpt, nums[i].name, nums[i].stored);
+  int act = 0;
+  if (set[h2_cli_find(cli, "activation")] && (h2_activation_from_name(opt->activation, &act) || act != c->activation))
+    H2_FAIL(H2_EINPUT, "--activation %s conflicts with --resume %s, which was trained with %s", opt->activation, ckpt,
+            h2_activation_name(c->activation));
   return 0;
 }
 
 static int setup_local(h2_trainer *tr, const int *set, const char *input) {
   h2_options *opt = &tr->opt;
   MPI_Comm world = tr->comm.world;
+  const h2_cli *cli = h2_options_cli();
+  if (set[h2_cli_find(cli, "output")] || set[h2_cli_find(cli, "all")])
+    H2_FAIL(H2_EINPUT, "--output and --all belong to --predict (use --checkpoint FILE to save a trained model)");
+  if (opt->synthetic > 0 && input)
+    H2_FAIL(H2_EINPUT, "--synthetic trains on generated data: do not also give an input file (%s)", input);
+  if (opt->synthetic == 0 && (set[h2_cli_find(cli, "dim")] || set[h2_cli_find(cli, "synthetic-samples")]))
+    H2_FAIL(H2_EINPUT, "--dim and --synthetic-samples go with --synthetic N");
   /* data: file or synthetic */
   if (opt->synthetic > 0) {
     H2_TRY(h2_data_synthetic(&tr->data, opt->synthetic, (int)opt->dim, opt->synthetic_samples, (uint64_t)opt->seed));
@@ -166,6 +200,7 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   if (!err && opt->resume) {
     err = h2_ckpt_read_header(opt->resume, world, &hdr);
     if (!err) err = h2_ckpt_check_geometry(&hdr, opt->resume, ds->points, ds->N, ds->d, ds->path);
+    if (!err) err = check_resume_options(opt, set, &hdr.cfg, opt->resume);
     if (!err) {
       cfg = hdr.cfg; /* the checkpoint fixes the model */
       ds->input_scale = hdr.input_scale;
@@ -181,7 +216,7 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   if (!err && opt->batch_size > ds->count[0])
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--batch-size %lld is larger than the training set (%lld samples%s%s)",
                        (long long)opt->batch_size, (long long)ds->count[0], ds->path ? " in " : "", ds->path ? ds->path : "");
-  if (!err && opt->checkpoint && *opt->checkpoint && rank == 0) err = check_writable(opt->checkpoint);
+  if (!err && opt->checkpoint && *opt->checkpoint && rank == 0) err = h2_check_output_path(opt->checkpoint, "--checkpoint");
   H2_TRY(h2_error_sync(world, err));
 
   int nleaves = 1 << h2_tree_depth(ds->N, cfg.leaf_size);
@@ -380,6 +415,9 @@ int h2_trainer_run(h2_trainer *tr) {
       H2_TRY(checkpoint_now(tr));
   }
   if (it == start_it) { /* nothing to train (resumed at the end): still evaluate */
+    if (tr->comm.rank == 0 && !o->quiet && o->resume)
+      printf("h2nn_mpi: %s is already at iteration %lld >= --iterations %lld: nothing to train, evaluating\n", o->resume,
+             (long long)it, (long long)end);
     H2_TRY(h2_trainer_evaluate(tr, H2_SET_TRAIN, 0, &tr->train_error));
     H2_TRY(h2_trainer_evaluate(tr, H2_SET_TEST, 0, &tr->test_error));
   }
@@ -424,7 +462,7 @@ void h2_trainer_report(h2_trainer *tr) {
     if (tr->opt.checkpoint && *tr->opt.checkpoint) printf("h2nn_mpi: checkpoint written to %s\n", tr->opt.checkpoint);
   }
   printf("{\"mode\":\"train\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"params\":%lld,\"iterations\":%lld,"
-         "\"train_error\":%.6g,\"test_error\":%.6g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
+         "\"train_error\":%.8g,\"test_error\":%.8g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
          "\"comm_bytes_per_iteration\":%.0f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
          tr->data.N, tr->data.d, c->size, c->pm, (long long)tr->nparams_global, (long long)tr->adam.step,
          tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, rss_sum, rss_max);

@@ -56,6 +56,7 @@ typedef struct {
 } h2_trainer;
 
 /* Parse-time helpers shared by the modes. */
+int h2_check_output_path(const char *path, const char *option);
 int h2_activation_from_name(const char *name, int *act);
 const char *h2_activation_name(int act);
 

@@ -1,0 +1,98 @@
+# Program tests: h2nn_mpi / h2nn_gen / h2nn_history / h2nn_plot run as a user
+# would (under mpiexec), driven by the bash scripts in tests/programs/.
+#
+# Every script gets the binaries as KEY=VALUE arguments before "--" (see
+# tests/programs/common.sh), works in its own fresh temporary directory and
+# wraps every MPI launch in `timeout`, so a hang fails the test; the ctest
+# TIMEOUT is the outer guard.  The bad_input_* tests share read-only inputs
+# made once by the fixture test bad_input_setup.
+if(NOT TARGET h2nn_app)
+  return()
+endif()
+
+# Small input files, valid or broken in exactly one way (see its header).
+add_executable(h2nn_mkinput programs/h2nn_mkinput.c)
+target_link_libraries(h2nn_mkinput PRIVATE h2nn_app)
+
+set(H2NN_PROG_DIR ${CMAKE_CURRENT_SOURCE_DIR}/programs)
+set(H2NN_PROG_FIXTURE_DIR ${CMAKE_CURRENT_BINARY_DIR}/program_fixture)
+string(REPLACE ";" " " h2nn_mpi_flags_str "${H2NN_MPI_FLAGS}")
+set(H2NN_PROG_ARGS
+  "mpiexec=${MPIEXEC_EXECUTABLE}"
+  "npflag=${MPIEXEC_NUMPROC_FLAG}"
+  "mpiflags=${h2nn_mpi_flags_str}"
+  "h2nn_mpi=$<TARGET_FILE:h2nn_mpi>"
+  "h2nn_gen=$<TARGET_FILE:h2nn_gen>"
+  "h2nn_history=$<TARGET_FILE:h2nn_history>"
+  "h2nn_mkinput=$<TARGET_FILE:h2nn_mkinput>"
+  "h2nn_plot=${PROJECT_BINARY_DIR}/h2nn_plot"
+  "fixture=${H2NN_PROG_FIXTURE_DIR}")
+
+# h2nn_program_test(NAME SCRIPT TIMEOUT ARGS...)
+function(h2nn_program_test name script timeout)
+  add_test(NAME ${name}
+           COMMAND bash ${H2NN_PROG_DIR}/${script} ${H2NN_PROG_ARGS} -- ${ARGN})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT ${timeout})
+endfunction()
+
+# --- bad input: every case fails cleanly, names the culprit, does not hang
+# and leaves an existing checkpoint untouched.
+h2nn_program_test(bad_input_setup bad_input_setup.sh 120)
+set_tests_properties(bad_input_setup PROPERTIES FIXTURES_SETUP h2nn_bad_input)
+set(h2nn_bad_input_cases
+  # case                     ranks
+  missing_file               2
+  not_hdf5                   2
+  truncated_hdf5             2
+  truncated_hdf5             3
+  missing_dataset            2
+  wrong_dtype                2
+  wrong_rank                 2
+  n_mismatch                 2
+  nan_train_input            2
+  nan_train_input            3
+  inf_test_output            2
+  zero_output                2
+  empty_train                2
+  batch_too_large            2
+  rank_0                     2
+  zeta_0                     2
+  leaf_size_0                2
+  leaf_size_gt_n             2
+  eta_0                      2
+  eta_negative               2
+  unknown_option             2
+  malformed_number           2
+  activation_foo             2
+  checkpoint_no_dir          2
+  checkpoint_is_dir          2
+  resume_other_geometry      2
+  resume_other_geometry      3
+  resume_damaged             2
+  predict_damaged            2
+  predict_no_output          2
+  predict_output_is_dir      2
+  resume_conflicting_rank    2
+  synthetic_with_input       2)
+list(LENGTH h2nn_bad_input_cases h2nn_n)
+math(EXPR h2nn_last "${h2nn_n} - 1")
+foreach(i RANGE 0 ${h2nn_last} 2)
+  math(EXPR j "${i} + 1")
+  list(GET h2nn_bad_input_cases ${i} case)
+  list(GET h2nn_bad_input_cases ${j} np)
+  set(tname bad_input_${case})
+  if(NOT np EQUAL 2)
+    set(tname bad_input_${case}_np${np})
+  endif()
+  h2nn_program_test(${tname} bad_input.sh 120 ${case} ${np})
+  set_tests_properties(${tname} PROPERTIES FIXTURES_REQUIRED h2nn_bad_input)
+endforeach()
+
+# --- checkpoints, resume, data parallelism, end to end
+h2nn_program_test(checkpoint_roundtrip checkpoint_roundtrip.sh 120)
+h2nn_program_test(resume_equals_uninterrupted resume_equals_uninterrupted.sh 120)
+h2nn_program_test(data_parallel_agreement data_parallel_agreement.sh 120)
+h2nn_program_test(rte_smoke rte_smoke.sh 180)
+h2nn_program_test(synthetic_runs_dim1 synthetic_runs.sh 120 1 30)
+h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
+h2nn_program_test(help_and_json help_and_json.sh 120)

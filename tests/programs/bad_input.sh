@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# bad_input.sh CASE NP — h2nn_mpi on NP ranks with one bad input (a file,
+# a dataset, an option, a checkpoint) must:
+#   * exit with a non-zero status on EVERY rank, each rank by itself (the
+#     launcher is told not to kill the others when one fails; run_mpi_ranks)
+#     within RUN_TIMEOUT: no rank may hang;
+#   * print exactly one line starting "h2nn_mpi: error:" on stderr, and that
+#     line names the culprit (file, dataset or option: the regex per case);
+#   * print no HDF5 error-stack dump (HDF5-DIAG);
+#   * leave every pre-existing file it was given byte-identical (cmp): the
+#     good checkpoint passed as --checkpoint, the --resume / --predict file;
+#   * leave no temporary file (*.tmp.*) behind and, for --predict, no output;
+#   * reject an unwritable --checkpoint before training (checkpoint_* cases
+#     run a million iterations under a 20 s limit).
+# Cases resume_conflicting_rank and synthetic_with_input expect an error for
+# a command line that cannot be honoured as written (an option the checkpoint
+# contradicts; an input file next to --synthetic) instead of silently
+# ignoring part of it.
+# The valid starting points come from the bad_input_setup fixture.
+set -euo pipefail
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+
+[ ${#ARGS[@]} -eq 2 ] || fail "usage: bad_input.sh ... -- CASE NP"
+CASE=${ARGS[0]}
+NP=${ARGS[1]}
+for f in good.h5 ck.h5 ck320.h5 rte640.h5; do
+  [ -s "$FIXTURE/$f" ] || fail "fixture file $FIXTURE/$f missing (run bad_input_setup)"
+done
+cp "$FIXTURE/good.h5" "$FIXTURE/ck.h5" .
+
+# mkinput CASE FILE: the fixture's h2nn_mkinput file broken in way CASE
+mkinput() { cp "$FIXTURE/$1.h5" "$2"; }
+# half of a good file: a valid HDF5 signature, a damaged body
+truncate_half() { head -c $(($(stat -c %s "$1") / 2)) "$1" > "$2"; }
+
+# Files that must be unchanged afterwards; ck.h5 is the pre-existing good
+# checkpoint every training case passes as --checkpoint.
+protect=(ck.h5)
+train=(--iterations 5 --batch-size 16 --checkpoint ck.h5)
+no_output=""   # a file --predict must not have created
+hang="no exit within ${RUN_TIMEOUT} s (hang)"
+case "$CASE" in
+  missing_file)
+    cmd=("${train[@]}" nosuch.h5); name='nosuch\.h5' ;;
+  not_hdf5)
+    printf 'these are notes, not an HDF5 file\n%.0s' {1..50} > notes.txt
+    protect+=(notes.txt)
+    cmd=("${train[@]}" notes.txt); name='notes\.txt' ;;
+  truncated_hdf5)
+    truncate_half good.h5 trunc.h5
+    protect+=(trunc.h5)
+    cmd=("${train[@]}" trunc.h5); name='trunc\.h5' ;;
+  missing_dataset)
+    mkinput no_test_output bad.h5
+    cmd=("${train[@]}" bad.h5); name='/test/output' ;;
+  wrong_dtype)
+    mkinput f64_samples bad.h5
+    cmd=("${train[@]}" bad.h5); name='/train/input' ;;
+  wrong_rank)
+    mkinput rank1_samples bad.h5
+    cmd=("${train[@]}" bad.h5); name='/train/input' ;;
+  n_mismatch)
+    mkinput n_mismatch bad.h5
+    cmd=("${train[@]}" bad.h5); name='/points|/train/input' ;;
+  nan_train_input)
+    mkinput nan_train_input bad.h5
+    cmd=("${train[@]}" bad.h5); name='/train/input' ;;
+  inf_test_output)
+    mkinput inf_test_output bad.h5
+    cmd=("${train[@]}" bad.h5); name='/test/output' ;;
+  zero_output)
+    mkinput zero_output bad.h5
+    cmd=("${train[@]}" bad.h5); name='/train/output' ;;
+  empty_train)
+    mkinput empty_train bad.h5
+    cmd=("${train[@]}" bad.h5); name='/train' ;;
+  batch_too_large)   # good.h5 has 48 training samples
+    cmd=("${train[@]}" --batch-size 1000 good.h5); name='batch' ;;
+  rank_0)
+    cmd=("${train[@]}" --rank 0 good.h5); name='\brank\b' ;;
+  zeta_0)
+    cmd=("${train[@]}" --zeta 0 good.h5); name='zeta' ;;
+  leaf_size_0)
+    cmd=("${train[@]}" --leaf-size 0 good.h5); name='leaf[-_ ]size' ;;
+  leaf_size_gt_n)    # good.h5 has N = 128
+    cmd=("${train[@]}" --leaf-size 129 good.h5); name='leaf[-_ ]size' ;;
+  eta_0)
+    cmd=("${train[@]}" --eta 0 good.h5); name='\beta\b' ;;
+  eta_negative)
+    cmd=("${train[@]}" --eta -1 good.h5); name='\beta\b' ;;
+  unknown_option)
+    cmd=("${train[@]}" --frobnicate 3 good.h5); name='--frobnicate' ;;
+  malformed_number)
+    cmd=("${train[@]}" --iterations 12x good.h5); name='iterations' ;;
+  activation_foo)
+    cmd=("${train[@]}" --activation foo good.h5); name='activation' ;;
+  # An unwritable checkpoint must be found before training: with a million
+  # iterations, finding it only at the first checkpoint write times out.
+  checkpoint_no_dir)
+    RUN_TIMEOUT=20 hang="not detected before training (still running after 20 s of --iterations 1000000)"
+    cmd=(--iterations 1000000 --batch-size 16 --checkpoint nodir/ck.h5 good.h5); name='nodir/ck\.h5' ;;
+  checkpoint_is_dir)
+    mkdir ckdir
+    RUN_TIMEOUT=20 hang="not detected before training (still running after 20 s of --iterations 1000000)"
+    cmd=(--iterations 1000000 --batch-size 16 --checkpoint ckdir good.h5); name='ckdir' ;;
+  resume_other_geometry)   # a model of N = 320 resumed on an N = 640 input
+    cp "$FIXTURE/ck320.h5" "$FIXTURE/rte640.h5" .
+    protect+=(ck320.h5)
+    cmd=(--resume ck320.h5 --iterations 20 --checkpoint ck.h5 rte640.h5); name='ck320\.h5' ;;
+  resume_damaged)
+    truncate_half ck.h5 damaged.h5
+    protect+=(damaged.h5)
+    cmd=(--resume damaged.h5 --iterations 20 --checkpoint ck.h5 good.h5); name='damaged\.h5' ;;
+  predict_damaged)
+    truncate_half ck.h5 damaged.h5
+    protect+=(damaged.h5)
+    no_output=pred.h5
+    cmd=(--predict damaged.h5 --output pred.h5 good.h5); name='damaged\.h5' ;;
+  predict_no_output)
+    cmd=(--predict ck.h5 good.h5); name='--output' ;;
+  predict_output_is_dir)
+    mkdir ckdir
+    cmd=(--predict ck.h5 --output ckdir good.h5); name='ckdir' ;;
+  resume_conflicting_rank)   # ck.h5 has rank 8: --rank 4 cannot be honoured
+    cp ck.h5 resume.h5
+    protect+=(resume.h5)
+    cmd=(--resume resume.h5 --rank 4 --iterations 20 --batch-size 16 --checkpoint ck.h5 good.h5); name='\brank\b' ;;
+  synthetic_with_input)      # --synthetic trains on random data: an input file is a mistake
+    cmd=(--synthetic 1024 --iterations 5 --checkpoint ck.h5 good.h5); name='synthetic|good\.h5' ;;
+  *) fail "unknown case '$CASE'" ;;
+esac
+
+for f in "${protect[@]}"; do cp "$f" "$f.orig"; done
+rc=0
+run_mpi_ranks "$NP" out.txt err.txt "$H2NN_MPI" "${cmd[@]}" || rc=$?
+statuses=""
+for ((k = 0; k < NP; k++)); do statuses+=" $(cat "rank_status.$k" 2>/dev/null || echo none)"; done
+note "np=$NP h2nn_mpi ${cmd[*]} -> launcher status $rc, rank statuses:$statuses"
+sed 's/^/  stderr: /' err.txt
+
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then fail "$hang (rank exit statuses:$statuses; none = still running)"; fi
+if [ -e rank_status.unknown ]; then
+  [ "$rc" -ne 0 ] || fail "exit status 0, expected a failure"
+else
+  check_rank_statuses "$NP" "$hang"
+fi
+nerr=$(grep -c '^h2nn_mpi: error:' err.txt || true)
+[ "$nerr" -ge 1 ] || fail "no line starting 'h2nn_mpi: error:' on stderr"
+[ "$nerr" -eq 1 ] || fail "$nerr lines 'h2nn_mpi: error:' on stderr, expected one (printed once, by rank 0)"
+grep '^h2nn_mpi: error:' err.txt | grep -qE -- "$name" ||
+  fail "the error line does not name the culprit (regex '$name')"
+if grep -q 'HDF5-DIAG' err.txt; then fail "HDF5 error stack printed"; fi
+for f in "${protect[@]}"; do
+  cmp -s "$f" "$f.orig" || fail "$f was modified by the failed run"
+done
+leftover=$(find . -name '*.tmp.*' | head -n 3)
+[ -z "$leftover" ] || fail "temporary files left behind: $leftover"
+if [ -n "$no_output" ] && [ -e "$no_output" ]; then fail "the failed --predict created $no_output"; fi
+if [ "$CASE" = checkpoint_is_dir ] || [ "$CASE" = predict_output_is_dir ]; then
+  if [ ! -d ckdir ] || [ -n "$(ls -A ckdir)" ]; then fail "the directory ckdir was replaced or written into"; fi
+fi
+note "ok"
