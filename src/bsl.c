@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "h2nn/error.h"
+#include "h2nn/gemm.h"
 
 int h2_bsmap_build(h2_bsmap *m, const h2_pattern *pat, int first_row, int nrows, int zeta,
                    const int *box_width) {
@@ -139,8 +140,7 @@ void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const 
     if (wout == 0) continue;
     if (rin > 0) {
       const real *X = row_input(m, k, i, zin, nb, scratch);
-      cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, wout, nb, (int)rin, 1, params + BS_WOFF(m, k, i),
-                  (int)rin, X, nb, 1, out, nb);
+      h2_gemm(0, wout, (int)rin, nb, params + BS_WOFF(m, k, i), (int)rin, X, 1, out);
     }
     if (k < m->zeta) {
       int64_t n = (int64_t)wout * nb;
@@ -156,7 +156,8 @@ void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const 
  *   dz  <- dz .* f'(z^k_i)                (k < zeta)
  *   db_i += dz 1,   dW_i += dz X^T,   dX = W_i^T dz  added into dzin[j...] */
 void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, real *grads,
-                     const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch) {
+                     const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch,
+                     real *gwork) {
   if (!rows) nrows = m->nrows;
   for (int ri = 0; ri < nrows; ri++) {
     int i = rows ? rows[ri] : ri;
@@ -181,15 +182,13 @@ void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const
     if (rin == 0) continue;
     const real *W = params + BS_WOFF(m, k, i);
     const real *X = row_input(m, k, i, zin, nb, scratch);
-    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, wout, (int)rin, nb, 1, dz, nb, X, nb, 1,
-                grads + BS_WOFF(m, k, i), (int)rin);
+    h2_gemm_grad(wout, (int)rin, nb, dz, X, grads + BS_WOFF(m, k, i), (int)rin, gwork);
     if (!dzin) continue;
     if (m->contig[i]) {
       real *dX = dzin + BS_AOFF(m, k - 1, m->colslot[m->rowptr[i]]) * nb;
-      cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rin, nb, wout, 1, W, (int)rin, dz, nb, 1, dX, nb);
+      h2_gemm(1, (int)rin, wout, nb, W, (int)rin, dz, 1, dX);
     } else {
-      cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rin, nb, wout, 1, W, (int)rin, dz, nb, 0,
-                  scratch, nb);
+      h2_gemm(1, (int)rin, wout, nb, W, (int)rin, dz, 0, scratch);
       const real *src = scratch;
       for (int64_t e = m->rowptr[i]; e < m->rowptr[i + 1]; e++) {
         int s = m->colslot[e];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "h2nn/error.h"
+#include "h2nn/gemm.h"
 
 /* points in leaf k (global leaf index) */
 static int leaf_n(const h2_model *m, int k) { return (int)m->tree.size[h2_box_id(m->L, k)]; }
@@ -121,7 +122,16 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
     if (f->max_gather > gat) gat = f->max_gather;
   }
   int64_t all_p = m->coarse ? ((int64_t)1 << m->part.p) * r * B : 0;
-  len += 2 * scr + gat * B + 3 * all_p;
+  /* gradient-product workspace: widest output (M) and input (K) of any product */
+  int64_t wmax = r, kmax = gat > r ? gat : r;
+  for (int k = 0; k < (1 << L); k++) wmax = wmax > leaf_n(m, k) ? wmax : leaf_n(m, k);
+  kmax = kmax > wmax ? kmax : wmax;
+  for (int k = 1; k < zeta; k++) {
+    wmax = wmax > m->cfg.close_hidden ? wmax : m->cfg.close_hidden;
+    wmax = wmax > m->cfg.far_hidden ? wmax : m->cfg.far_hidden;
+  }
+  int64_t gw = h2_gemm_grad_work((int)wmax, (int)kmax, (int)B);
+  len += 2 * scr + gat * B + 3 * all_p + gw;
   m->mem_len = len;
   H2_TRY(H2_CALLOC(m->mem, len));
   real *p = m->mem;
@@ -144,6 +154,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   TAKE(m->dscr[0], scr);
   TAKE(m->dscr[1], scr);
   TAKE(m->scratch, gat * B);
+  TAKE(m->gwork, gw);
   TAKE(m->qh_all, all_p);
   TAKE(m->dwh_all, all_p);
   TAKE(m->dqh_all, all_p);
@@ -176,21 +187,14 @@ void h2_model_free(h2_model *m) {
   memset(m, 0, sizeof *m);
 }
 
-/* C (M x nb) = op(A) (M x K) * X (K x nb) + beta * C, all row-major */
+/* C (M x nb) = op(A) (M x K) * X (K x nb) + beta * C: A row-major, K x M when transposed */
 static void gemm(int transA, int M, int K, int nb, const real *A, const real *X, real beta, real *C) {
-  if (M == 0 || nb == 0) return;
-  if (K == 0) {
-    if (beta == 0) memset(C, 0, sizeof(real) * (size_t)M * nb);
-    return;
-  }
-  cblas_xgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, CblasNoTrans, M, nb, K, 1, A,
-              transA ? M : K, X, nb, beta, C, nb);
+  h2_gemm(transA, M, K, nb, A, transA ? M : K, X, beta, C);
 }
 
 /* G (M x K) += Y (M x nb) * X^T (nb x K): weight gradient of y = G x */
-static void gemm_grad(int M, int K, int nb, const real *Y, const real *X, real *G) {
-  if (M == 0 || K == 0 || nb == 0) return;
-  cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, nb, 1, Y, nb, X, nb, 1, G, K);
+static void gemm_grad(const h2_model *m, int M, int K, int nb, const real *Y, const real *X, real *G) {
+  h2_gemm_grad(M, K, nb, Y, X, G, K, m->gwork);
 }
 
 static real *box_vec(const h2_bsmap *f, real *buf, int k, int slot, int nb) {
@@ -303,12 +307,14 @@ static void map_backward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const r
     real *dzi = k == 1 ? din : m->dscr[(k - 1) % 2];
     if (k > 1) memset(dzi, 0, sizeof(real) * (size_t)map_layer_len(f, k - 1, nb));
     if (h && h->active) {
-      h2_bsl_backward(f, k, h->rows_bnd, h->n_bnd, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch);
+      h2_bsl_backward(f, k, h->rows_bnd, h->n_bnd, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch,
+                      m->gwork);
       if (dzi) h2_halo_reverse_start(h, f, k - 1, dzi, nb);
-      h2_bsl_backward(f, k, h->rows_int, h->n_int, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch);
+      h2_bsl_backward(f, k, h->rows_int, h->n_int, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch,
+                      m->gwork);
       if (dzi) h2_halo_reverse_finish(h, f, k - 1, dzi, nb);
     } else {
-      h2_bsl_backward(f, k, NULL, 0, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch);
+      h2_bsl_backward(f, k, NULL, 0, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch, m->gwork);
     }
   }
 }
@@ -326,7 +332,7 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
       int n = leaf_n(m, m->close.first_row + k);
       const real *dwk = box_vec(&m->close, m->dw, zeta, k, nb);
       gemm(1, r, n, nb, params + m->off_U + m->leaf_voff[k], dwk, 0, box_vec(&m->far[L], m->dwh[L], zeta, k, nb));
-      gemm_grad(n, r, nb, dwk, box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), grads + m->off_U + m->leaf_voff[k]);
+      gemm_grad(m, n, r, nb, dwk, box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), grads + m->off_U + m->leaf_voff[k]);
     }
     /* downward, fine to coarse: dS_c += dwh_{l+1}[c] wh_l[p]^T;  dwh_l[p] += S_c^T dwh_{l+1}[c] */
     for (int l = L - 1; l >= m->lmin; l--) {
@@ -338,7 +344,7 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
         const real *dch = l + 1 == p && m->coarse ? m->dwh_all + (int64_t)child * r * nb
                                                   : box_vec(fc, m->dwh[l + 1], zeta, child - fc->first_row, nb);
         const real *wp = box_vec(fp, m->zf[l][zeta], zeta, child / 2 - fp->first_row, nb);
-        gemm_grad(r, r, nb, dch, wp, transfer_grad(m, grads, m->off_S[l + 1], l + 1, child));
+        gemm_grad(m, r, r, nb, dch, wp, transfer_grad(m, grads, m->off_S[l + 1], l + 1, child));
         gemm(1, r, r, nb, transfer(m, params, m->off_S[l + 1], l + 1, child), dch, 1,
              box_vec(fp, m->dwh[l], zeta, child / 2 - fp->first_row, nb));
       }
@@ -358,7 +364,7 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
     int c0 = l + 1 <= p ? 0 : fc->first_row, nc = l + 1 <= p ? 1 << (l + 1) : fc->nrows;
     for (int child = c0; child < c0 + nc; child++) {
       const real *dp = box_vec(fp, m->dqh[l], 0, child / 2 - fp->first_row, nb);
-      gemm_grad(r, r, nb, dp, coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, child, nb),
+      gemm_grad(m, r, r, nb, dp, coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, child, nb),
                 transfer_grad(m, grads, m->off_T[l + 1], l + 1, child));
       gemm(1, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, child), dp, 1,
            coef(m, m->dqh[l + 1], m->dqh_all, l + 1, 0, child, nb));
@@ -373,7 +379,7 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
   for (int k = 0; k < m->close.nrows; k++) {
     int n = leaf_n(m, m->close.first_row + k);
     const real *dqk = box_vec(&m->far[L], m->dqh[L], 0, k, nb);
-    gemm_grad(r, n, nb, dqk, box_vec(&m->close, m->zc[0], 0, k, nb), grads + m->off_V + m->leaf_voff[k]);
+    gemm_grad(m, r, n, nb, dqk, box_vec(&m->close, m->zc[0], 0, k, nb), grads + m->off_V + m->leaf_voff[k]);
     if (want_dq) gemm(1, n, r, nb, params + m->off_V + m->leaf_voff[k], dqk, 1, box_vec(&m->close, m->dq, 0, k, nb));
   }
 }

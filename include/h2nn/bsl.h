@@ -73,9 +73,11 @@ void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const 
 /* Layer k backward.  dzout (own rows of layer k) is overwritten by the
  * gradient w.r.t. the pre-activation.  Accumulates dW, db into grads and,
  * when dzin != NULL, adds W^T dz into dzin (own and halo slots of layer k-1;
- * the caller zeroes it first and sums halo slots at their owners). */
+ * the caller zeroes it first and sums halo slots at their owners).
+ * gwork: workspace of h2_gemm_grad_work(max width, max_gather, nb). */
 void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, real *grads,
-                     const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch);
+                     const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch,
+                     real *gwork);
 
 /* Own row i's layer-k weights between the in-memory row layout and the
  * checkpoint's block-contiguous layout (blocks in column order). */

@@ -71,7 +71,7 @@ typedef struct {
   int64_t n_params_V;        /* r * (points of own leaves) */
   /* activations and their gradients */
   real **zc, ***zf;
-  real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch;
+  real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch, *gwork;
   real *qh_all, *dwh_all, *dqh_all; /* coarse: level-p coefficients of every box */
   real *mem;                 /* one arena for all of the above */
   int64_t mem_len;

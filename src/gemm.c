@@ -1,0 +1,89 @@
+/* gemm.c — products with the minibatch as the wide dimension (gemm.h). */
+#include "h2nn/gemm.h"
+
+#include <string.h>
+
+#if defined(__AVX512F__) && !defined(H2NN_DOUBLE)
+#include <immintrin.h>
+#define H2_FAST_GEMM 1
+
+/* C[4 x 16 NV] (+)= sum_k a(r, k) B[k, 16 NV]; a(r, k) = A[r lda + k] or, transposed, A[k lda + r] */
+#define KERNEL(NV)                                                                                        \
+  static inline void kern4_##NV(int rows, int trans, int K, const float *A, int lda, const float *B, int ldb, \
+                                int beta, float *C, int ldc) {                                            \
+    __m512 c[4][NV];                                                                                      \
+    for (int r = 0; r < 4; r++)                                                                           \
+      for (int v = 0; v < NV; v++)                                                                        \
+        c[r][v] = (beta && r < rows) ? _mm512_loadu_ps(C + (size_t)r * ldc + 16 * v) : _mm512_setzero_ps(); \
+    for (int k = 0; k < K; k++) {                                                                         \
+      __m512 b[NV];                                                                                       \
+      for (int v = 0; v < NV; v++) b[v] = _mm512_loadu_ps(B + (size_t)k * ldb + 16 * v);                  \
+      for (int r = 0; r < rows; r++) {                                                                    \
+        __m512 a = _mm512_set1_ps(trans ? A[(size_t)k * lda + r] : A[(size_t)r * lda + k]);               \
+        for (int v = 0; v < NV; v++) c[r][v] = _mm512_fmadd_ps(a, b[v], c[r][v]);                          \
+      }                                                                                                   \
+    }                                                                                                     \
+    for (int r = 0; r < rows; r++)                                                                        \
+      for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + (size_t)r * ldc + 16 * v, c[r][v]);              \
+  }
+KERNEL(1)
+KERNEL(2)
+KERNEL(3)
+KERNEL(4)
+
+static void fast_gemm(int trans, int M, int K, int nb, const float *A, int lda, const float *B, int beta, float *C) {
+  for (int j = 0; j < nb; j += 64) {
+    int nv = (nb - j) / 16 < 4 ? (nb - j) / 16 : 4;
+    for (int i = 0; i < M; i += 4) {
+      int rows = M - i < 4 ? M - i : 4;
+      const float *Ai = trans ? A + i : A + (size_t)i * lda;
+      float *Ci = C + (size_t)i * nb + j;
+      const float *Bj = B + j;
+      switch (nv) {
+        case 1: kern4_1(rows, trans, K, Ai, lda, Bj, nb, beta, Ci, nb); break;
+        case 2: kern4_2(rows, trans, K, Ai, lda, Bj, nb, beta, Ci, nb); break;
+        case 3: kern4_3(rows, trans, K, Ai, lda, Bj, nb, beta, Ci, nb); break;
+        default: kern4_4(rows, trans, K, Ai, lda, Bj, nb, beta, Ci, nb); break;
+      }
+    }
+  }
+}
+#endif
+
+void h2_gemm(int transA, int M, int K, int nb, const real *A, int lda, const real *B, real beta, real *C) {
+  if (M == 0 || nb == 0) return;
+  if (K == 0) {
+    if (beta == 0) memset(C, 0, sizeof(real) * (size_t)M * nb);
+    return;
+  }
+#ifdef H2_FAST_GEMM
+  if (nb % 16 == 0) {
+    fast_gemm(transA, M, K, nb, A, lda, B, beta != 0, C);
+    return;
+  }
+#endif
+  cblas_xgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, CblasNoTrans, M, nb, K, 1, A, lda, B, nb, beta, C, nb);
+}
+
+void h2_gemm_grad(int M, int K, int nb, const real *Y, const real *X, real *G, int ldg, real *work) {
+  if (M == 0 || K == 0 || nb == 0) return;
+#ifdef H2_FAST_GEMM
+  if (work && K >= 4) {
+    /* XT (nb x K16) = X^T zero-padded; T (M x K16) = Y XT; G += T[:, :K] */
+    int k16 = (K + 15) / 16 * 16;
+    float *XT = work, *T = work + (size_t)k16 * nb;
+    for (int j = 0; j < nb; j++) {
+      float *row = XT + (size_t)j * k16;
+      for (int k = 0; k < K; k++) row[k] = X[(size_t)k * nb + j];
+      for (int k = K; k < k16; k++) row[k] = 0;
+    }
+    fast_gemm(0, M, nb, k16, Y, nb, XT, 0, T);
+    for (int i = 0; i < M; i++)
+      for (int k = 0; k < K; k++) G[(size_t)i * ldg + k] += T[(size_t)i * k16 + k];
+    return;
+  }
+#else
+  (void)work;
+#endif
+  cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, nb, 1, Y, nb, X, nb, 1, G, ldg);
+}
