@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "h2nn/error.h"
+#include "h2nn/gemm.h"
 #include "h2nn/input_file.h"
 #include "h2nn/rng.h"
 
@@ -76,12 +77,13 @@ int h2_data_synthetic(h2_data *ds, int64_t N, int dim, int64_t train_samples, ui
   return 0;
 }
 
-int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb) {
+int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_capacity) {
   ds->t0 = 0; /* first own tree position: the model's first own leaf */
   ds->t0 = m->tree.start[h2_box_id(m->L, m->close.first_row)];
   ds->n_own = BS_AOFF(&m->close, 0, m->close.nrows);
   ds->perm = m->tree.perm;
   H2_TRY(H2_MALLOC(ds->rowbuf, ds->N));
+  H2_TRY(H2_MALLOC(ds->rows, ds->n_own * batch_capacity));
   if (ds->output_mean) {
     H2_TRY(H2_MALLOC(ds->offset, ds->n_own));
     for (int64_t t = 0; t < ds->n_own; t++)
@@ -125,8 +127,8 @@ int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb) {
   return 0;
 }
 
-/* one sample row (own points, normalised) of set/kind into dst[t * nb] */
-static int sample_row(h2_data *ds, int set, int kind, int64_t id, real *dst, int nb) {
+/* one sample row (own points, normalised) of set/kind into dst[t], t < n_own */
+static int sample_row(h2_data *ds, int set, int kind, int64_t id, real *dst) {
   const int64_t n = ds->n_own;
   if (ds->synthetic) {
     /* sample id = combination a pool[id % P] + b pool[(id / P + id + 1) % P] */
@@ -134,12 +136,11 @@ static int sample_row(h2_data *ds, int set, int kind, int64_t id, real *dst, int
     double a = 0.5 + h2_rng_uniform(1, stream, 0, (uint64_t)id), b = 2 * h2_rng_uniform(1, stream, 1, (uint64_t)id) - 1;
     const float *p0 = ds->pool + ((kind * H2_SYNTH_POOL) + id % H2_SYNTH_POOL) * n;
     const float *p1 = ds->pool + ((kind * H2_SYNTH_POOL) + (id / H2_SYNTH_POOL + id + 1) % H2_SYNTH_POOL) * n;
-    for (int64_t t = 0; t < n; t++) dst[t * nb] = (real)(a * p0[t] + b * p1[t]);
+    for (int64_t t = 0; t < n; t++) dst[t] = (real)(a * p0[t] + b * p1[t]);
     return 0;
   }
   if (ds->cache[set][kind]) {
-    const float *c = ds->cache[set][kind] + id * n;
-    for (int64_t t = 0; t < n; t++) dst[t * nb] = c[t];
+    memcpy(dst, ds->cache[set][kind] + id * n, sizeof(real) * (size_t)n);
     return 0;
   }
   H2_TRY(h2_input_read_rows(ds->in, set, kind, id, 1, ds->rowbuf));
@@ -148,22 +149,26 @@ static int sample_row(h2_data *ds, int set, int kind, int64_t id, real *dst, int
     int64_t i = ds->perm[ds->t0 + t];
     double v = ds->rowbuf[i];
     if (kind && ds->output_mean) v -= ds->output_mean[i];
-    dst[t * nb] = (real)(v * inv);
+    dst[t] = (real)(v * inv);
   }
+  return 0;
+}
+
+/* rows of `kind` for the samples ids, then one tiled transpose into the
+ * model's (point x sample) layout */
+static int fetch_kind(h2_data *ds, int set, int kind, const int64_t *ids, int nb, real *out) {
+  for (int s = 0; s < nb; s++) H2_TRY(sample_row(ds, set, kind, ids[s], ds->rows + (int64_t)s * ds->n_own));
+  h2_transpose(nb, (int)ds->n_own, ds->rows, (int)ds->n_own, out, nb);
   return 0;
 }
 
 int h2_data_fetch(h2_data *ds, int set, const int64_t *ids, int nb, real *q, real *t) {
-  for (int s = 0; s < nb; s++) {
-    H2_TRY(sample_row(ds, set, 0, ids[s], q + s, nb));
-    H2_TRY(sample_row(ds, set, 1, ids[s], t + s, nb));
-  }
-  return 0;
+  H2_TRY(fetch_kind(ds, set, 0, ids, nb, q));
+  return fetch_kind(ds, set, 1, ids, nb, t);
 }
 
 int h2_data_fetch_inputs(h2_data *ds, int set, const int64_t *ids, int nb, real *q) {
-  for (int s = 0; s < nb; s++) H2_TRY(sample_row(ds, set, 0, ids[s], q + s, nb));
-  return 0;
+  return fetch_kind(ds, set, 0, ids, nb, q);
 }
 
 void h2_data_free(h2_data *ds) {
@@ -177,6 +182,7 @@ void h2_data_free(h2_data *ds) {
   free(ds->pool);
   free(ds->offset);
   free(ds->rowbuf);
+  free(ds->rows);
   for (int s = 0; s < 2; s++)
     for (int k = 0; k < 2; k++) free(ds->cache[s][k]);
   memset(ds, 0, sizeof *ds);

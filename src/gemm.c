@@ -50,6 +50,16 @@ static void fast_gemm(int trans, int M, int K, int nb, const float *A, int lda, 
 }
 #endif
 
+/* B (cols x rows, row stride ldb) = A^T, A (rows x cols, row stride lda): 16 x 16 tiles */
+void h2_transpose(int rows, int cols, const real *A, int lda, real *B, int ldb) {
+  for (int i0 = 0; i0 < rows; i0 += 16)
+    for (int j0 = 0; j0 < cols; j0 += 16) {
+      int i1 = i0 + 16 < rows ? i0 + 16 : rows, j1 = j0 + 16 < cols ? j0 + 16 : cols;
+      for (int j = j0; j < j1; j++)
+        for (int i = i0; i < i1; i++) B[(size_t)j * ldb + i] = A[(size_t)i * lda + j];
+    }
+}
+
 void h2_gemm(int transA, int M, int K, int nb, const real *A, int lda, const real *B, real beta, real *C) {
   if (M == 0 || nb == 0) return;
   if (K == 0) {
@@ -72,11 +82,9 @@ void h2_gemm_grad(int M, int K, int nb, const real *Y, const real *X, real *G, i
     /* XT (nb x K16) = X^T zero-padded; T (M x K16) = Y XT; G += T[:, :K] */
     int k16 = (K + 15) / 16 * 16;
     float *XT = work, *T = work + (size_t)k16 * nb;
-    for (int j = 0; j < nb; j++) {
-      float *row = XT + (size_t)j * k16;
-      for (int k = 0; k < K; k++) row[k] = X[(size_t)k * nb + j];
-      for (int k = K; k < k16; k++) row[k] = 0;
-    }
+    h2_transpose(K, nb, X, nb, XT, k16);
+    for (int j = 0; j < nb; j++)
+      for (int k = K; k < k16; k++) XT[(size_t)j * k16 + k] = 0;
     fast_gemm(0, M, nb, k16, Y, nb, XT, 0, T);
     for (int i = 0; i < M; i++)
       for (int k = 0; k < K; k++) G[(size_t)i * ldg + k] += T[(size_t)i * k16 + k];

@@ -39,6 +39,7 @@ typedef struct {
   real *offset;                /* n_own: scaled output mean per own point, or NULL */
   float *cache[2][2];          /* [set][0 input, 1 output]: count x n_own, normalised */
   float *rowbuf;               /* N floats for streaming */
+  real *rows;                  /* batch capacity x n_own: sample rows before the transpose */
   int64_t bytes_in_memory;
 } h2_data;
 
@@ -61,8 +62,9 @@ int h2_data_open_predict(h2_data *ds, const char *path, double input_scale, doub
 int h2_data_synthetic(h2_data *ds, int64_t N, int dim, int64_t train_samples, uint64_t seed);
 
 /* Bind to the model built from ds->points: this rank's points, and the cache
- * when its share fits in memory_mb (else streaming).  Not collective. */
-int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb);
+ * when its share fits in memory_mb (else streaming); batches of at most
+ * batch_capacity samples.  Not collective. */
+int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_capacity);
 
 /* Samples ids[0..nb) of `set`: q (inputs) and t (targets), each n_own x nb,
  * normalised (and t centred). */

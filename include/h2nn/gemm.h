@@ -15,11 +15,15 @@
 
 #define h2_gemm H2_PREC(h2_gemm)
 #define h2_gemm_grad H2_PREC(h2_gemm_grad)
+#define h2_transpose H2_PREC(h2_transpose)
 
 /* C (M x nb, row stride nb) = beta C + op(A) B, B (K x nb, row stride nb);
  * op(A) = A (M x K, row stride lda) or, with transA, A^T for A (K x M, lda).
  * beta is 0 or 1. */
 void h2_gemm(int transA, int M, int K, int nb, const real *A, int lda, const real *B, real beta, real *C);
+
+/* B (cols x rows, row stride ldb) = A^T for A (rows x cols, row stride lda). */
+void h2_transpose(int rows, int cols, const real *A, int lda, real *B, int ldb);
 
 /* G (M x K, row stride ldg) += Y (M x nb) X^T, X (K x nb): weight gradients.
  * With a workspace of h2_gemm_grad_work(M, K, nb) reals (work != NULL), the
