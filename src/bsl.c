@@ -28,14 +28,8 @@ int h2_bsmap_build(h2_bsmap *m, const h2_pattern *pat, int first_row, int nrows,
     if (slot_of[b] >= 0) continue;
     int needed = 0;
     for (int64_t e = pat->colptr[b]; e < pat->colptr[b + 1] && !needed; e++) {
-      int64_t blk = pat->colblk[e];
-      /* row of block blk: binary search rowptr */
-      int lo = 0, hi = nb - 1;
-      while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (pat->rowptr[mid] <= blk) lo = mid; else hi = mid - 1;
-      }
-      needed = lo >= first_row && lo < first_row + nrows;
+      int row = h2_pattern_block_row(pat, pat->colblk[e]);
+      needed = row >= first_row && row < first_row + nrows;
     }
     if (needed) slot_of[b] = nslots++;
   }

@@ -40,13 +40,7 @@ int h2_halo_build(h2_halo *h, const h2_bsmap *f, int level, const h2_partition *
   for (int j = f->first_row; j < f->first_row + f->nrows; j++) {
     for (int q = 0; q < pm; q++) seen[q] = 0;
     for (int64_t e = pat->colptr[j]; e < pat->colptr[j + 1]; e++) {
-      int64_t blk = pat->colblk[e];
-      int lo = 0, hi = pat->nboxes - 1; /* row of the block */
-      while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (pat->rowptr[mid] <= blk) lo = mid; else hi = mid - 1;
-      }
-      int q = owner(lo, level, p);
+      int q = owner(h2_pattern_block_row(pat, pat->colblk[e]), level, p);
       if (q != me && !seen[q]) seen[q] = 1, cnt[q + 1]++, need[q] |= 1;
     }
   }
@@ -82,13 +76,7 @@ int h2_halo_build(h2_halo *h, const h2_bsmap *f, int level, const h2_partition *
   for (int j = f->first_row; j < f->first_row + f->nrows; j++) {
     for (int q = 0; q < pm; q++) seen[q] = 0;
     for (int64_t e = pat->colptr[j]; e < pat->colptr[j + 1]; e++) {
-      int64_t blk = pat->colblk[e];
-      int lo = 0, hi = pat->nboxes - 1;
-      while (lo < hi) {
-        int mid = (lo + hi + 1) / 2;
-        if (pat->rowptr[mid] <= blk) lo = mid; else hi = mid - 1;
-      }
-      int q = owner(lo, level, p);
+      int q = owner(h2_pattern_block_row(pat, pat->colblk[e]), level, p);
       if (q != me && !seen[q]) seen[q] = 1, h->sslot[fill[nb_index[q]]++] = slot_of_box[j - f->first_row];
     }
   }

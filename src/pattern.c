@@ -111,3 +111,13 @@ int64_t h2_pattern_find(const h2_pattern *p, int i, int j) {
     if (p->col[e] == j) return e;
   return -1;
 }
+
+int h2_pattern_block_row(const h2_pattern *p, int64_t blk) {
+  int lo = 0, hi = p->nboxes - 1;
+  while (lo < hi) {
+    int mid = (lo + hi + 1) / 2;
+    if (p->rowptr[mid] <= blk) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

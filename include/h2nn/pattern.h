@@ -32,6 +32,9 @@ typedef struct {
 int h2_blocktree_build(h2_blocktree *bt, const h2_tree *t, double eta);
 void h2_blocktree_free(h2_blocktree *bt);
 
+/* The row of CSR block blk (binary search over rowptr). */
+int h2_pattern_block_row(const h2_pattern *p, int64_t blk);
+
 /* Row i's blocks: col[rowptr[i] .. rowptr[i+1]). Returns block id of (i,j) or -1. */
 int64_t h2_pattern_find(const h2_pattern *p, int i, int j);
 
