@@ -77,7 +77,79 @@ int h2_data_synthetic(h2_data *ds, int64_t N, int dim, int64_t train_samples, ui
   return 0;
 }
 
-int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_capacity) {
+/* Load this rank's points of every sample into memory, reading the file once
+ * over all ranks: in each round every rank reads a block of whole rows, and
+ * one MPI_Alltoallv hands every rank its points' columns of those rows
+ * (normalised and centred by the reader).  Collective over comm. */
+static int load_cache(h2_data *ds, const h2_model *m, MPI_Comm comm) {
+  int P, me;
+  MPI_Comm_size(comm, &P);
+  MPI_Comm_rank(comm, &me);
+  const int64_t N = ds->N, n = ds->n_own, chunk = 32;
+  /* every rank's tree-position range: model rank q % pm owns its subtree's leaves */
+  int pm = m->part.pm, lper = (1 << m->L) / pm;
+  int64_t *t0 = NULL, *tn = NULL;
+  int *scount = NULL, *sdisp = NULL, *rcount = NULL, *rdisp = NULL;
+  float *rows = NULL, *send = NULL, *recv = NULL;
+  int err = H2_MALLOC(t0, P);
+  if (!err) err = H2_MALLOC(tn, P);
+  for (int q = 0; q < P && !err; q++) {
+    int first = (q % pm) * lper, last = first + lper - 1;
+    t0[q] = m->tree.start[h2_box_id(m->L, first)];
+    tn[q] = m->tree.start[h2_box_id(m->L, last)] + m->tree.size[h2_box_id(m->L, last)] - t0[q];
+  }
+  if (!err) err = H2_MALLOC(scount, P);
+  if (!err) err = H2_MALLOC(sdisp, P);
+  if (!err) err = H2_MALLOC(rcount, P);
+  if (!err) err = H2_MALLOC(rdisp, P);
+  if (!err) err = H2_MALLOC(rows, chunk * N);
+  /* my rows go to every replica of every model rank: chunk x N x P_d values */
+  if (!err) err = H2_MALLOC(send, chunk * N * (P / pm));
+  if (!err) err = H2_MALLOC(recv, chunk * n * P);
+  for (int set = 0; set < 2 && !err; set++)
+    for (int kind = 0; kind < 2 && !err; kind++) err = H2_MALLOC(ds->cache[set][kind], ds->count[set] * n);
+  err = h2_error_sync(comm, err); /* all ranks enter the exchange rounds, or none */
+  for (int set = 0; set < 2 && !err; set++)
+    for (int kind = 0; kind < 2 && !err; kind++) {
+      int64_t total = ds->count[set];
+      double scale = kind ? ds->output_scale : ds->input_scale;
+      for (int64_t base = 0; base < total && !err; base += chunk * P) {
+        int64_t r0 = base + me * chunk, nr = total - r0 < chunk ? total - r0 : chunk;
+        if (nr < 0) nr = 0;
+        if (nr > 0) err = h2_input_read_rows(ds->in, set, kind, r0, nr, rows);
+        /* pack, per destination q, the columns of q's points (tree order) of my rows */
+        int64_t pos = 0;
+        for (int q = 0; q < P && !err; q++) {
+          sdisp[q] = (int)pos;
+          for (int64_t r = 0; r < nr; r++)
+            for (int64_t t = 0; t < tn[q]; t++) {
+              int64_t i = ds->perm[t0[q] + t];
+              double v = rows[r * N + i];
+              if (kind && ds->output_mean) v -= ds->output_mean[i];
+              send[pos++] = (float)(v / scale);
+            }
+          scount[q] = (int)(pos - sdisp[q]);
+        }
+        int64_t rpos = 0;
+        for (int q = 0; q < P; q++) {
+          int64_t qr0 = base + q * chunk, qnr = total - qr0 < chunk ? total - qr0 : chunk;
+          rdisp[q] = (int)rpos;
+          rcount[q] = (int)((qnr > 0 ? qnr : 0) * n);
+          rpos += rcount[q];
+        }
+        /* a failed read on any rank: everyone stops before the exchange */
+        err = h2_error_sync(comm, err);
+        if (err) break;
+        MPI_Alltoallv(send, scount, sdisp, MPI_FLOAT, recv, rcount, rdisp, MPI_FLOAT, comm);
+        for (int q = 0; q < P; q++)
+          if (rcount[q]) memcpy(ds->cache[set][kind] + (base + q * chunk) * n, recv + rdisp[q], sizeof(float) * (size_t)rcount[q]);
+      }
+    }
+  free(t0), free(tn), free(scount), free(sdisp), free(rcount), free(rdisp), free(rows), free(send), free(recv);
+  return err;
+}
+
+int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_capacity, MPI_Comm comm) {
   ds->t0 = 0; /* first own tree position: the model's first own leaf */
   ds->t0 = m->tree.start[h2_box_id(m->L, m->close.first_row)];
   ds->n_own = BS_AOFF(&m->close, 0, m->close.nrows);
@@ -98,32 +170,11 @@ int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_cap
             (float)(2 * h2_rng_uniform(seed, H2_STREAM_SYNTH, (uint32_t)r, (uint64_t)ds->perm[ds->t0 + t]) - 1);
     return 0;
   }
-  double need = 4.0 * (double)ds->n_own * 2 * (double)(ds->count[0] + ds->count[1]);
-  if (need > memory_mb * 1048576.0) return 0; /* stream from the file */
-  const int64_t chunk = 256;
-  float *buf;
-  H2_TRY(H2_MALLOC(buf, chunk * ds->N));
-  for (int set = 0; set < 2; set++)
-    for (int kind = 0; kind < 2; kind++) {
-      int64_t rows = ds->count[set];
-      float *c;
-      H2_TRY(H2_MALLOC(c, rows * ds->n_own));
-      ds->cache[set][kind] = c;
-      double scale = kind ? ds->output_scale : ds->input_scale;
-      for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
-        int64_t nr = rows - r0 < chunk ? rows - r0 : chunk;
-        H2_TRY(h2_input_read_rows(ds->in, set, kind, r0, nr, buf));
-        for (int64_t r = 0; r < nr; r++)
-          for (int64_t t = 0; t < ds->n_own; t++) {
-            int64_t i = ds->perm[ds->t0 + t];
-            double v = buf[r * ds->N + i];
-            if (kind && ds->output_mean) v -= ds->output_mean[i];
-            c[(r0 + r) * ds->n_own + t] = (float)(v / scale);
-          }
-      }
-    }
+  double need = 4.0 * (double)ds->n_own * 2 * (double)(ds->count[0] + ds->count[1]), need_max = 0;
+  MPI_Allreduce(&need, &need_max, 1, MPI_DOUBLE, MPI_MAX, comm);
+  if (need_max > memory_mb * 1048576.0) return 0; /* stream from the file */
+  H2_TRY(load_cache(ds, m, comm));
   ds->bytes_in_memory = (int64_t)need;
-  free(buf);
   return 0;
 }
 

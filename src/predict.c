@@ -70,7 +70,8 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
   const int cap = 64;
   if (!err) err = h2_model_build(&p->model, p->data.points, p->data.N, p->data.d, &h.cfg, cap, NULL);
   h2_ckpt_header_free(&h);
-  if (!err) err = h2_data_bind(&p->data, &p->model, 0, cap);
+  H2_TRY(h2_error_sync(world, err));
+  err = h2_data_bind(&p->data, &p->model, 0, cap, world);
   int64_t N = p->data.N, rows_max = 0;
   for (int set = 0; set < 2; set++) {
     int64_t n = p->data.count[set];

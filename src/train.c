@@ -237,7 +237,8 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   h2_partition part = {.comm = c->model, .pm = c->pm, .mrank = c->mrank, .p = 0};
   while ((1 << part.p) < c->pm) part.p++;
   err = h2_model_build(&tr->model, ds->points, ds->N, ds->d, &cfg, tr->capacity, &part);
-  if (!err) err = h2_data_bind(ds, &tr->model, opt->data_memory_mb, tr->capacity);
+  H2_TRY(h2_error_sync(world, err));
+  err = h2_data_bind(ds, &tr->model, opt->data_memory_mb, tr->capacity, world);
   h2_model *m = &tr->model;
   int64_t n = m->nparams;
   if (!err) err = H2_CALLOC(tr->params, n);

@@ -62,9 +62,10 @@ int h2_data_open_predict(h2_data *ds, const char *path, double input_scale, doub
 int h2_data_synthetic(h2_data *ds, int64_t N, int dim, int64_t train_samples, uint64_t seed);
 
 /* Bind to the model built from ds->points: this rank's points, and the cache
- * when its share fits in memory_mb (else streaming); batches of at most
- * batch_capacity samples.  Not collective. */
-int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_capacity);
+ * when every rank's share fits in memory_mb (else streaming); batches of at
+ * most batch_capacity samples.  Collective over comm (all ranks of the run):
+ * the file is read once in total and redistributed by columns. */
+int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_capacity, MPI_Comm comm);
 
 /* Samples ids[0..nb) of `set`: q (inputs) and t (targets), each n_own x nb,
  * normalised (and t centred). */
