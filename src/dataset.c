@@ -11,6 +11,9 @@
 #include "h2nn/input_file.h"
 #include "h2nn/rng.h"
 
+/* samples staged per transpose into the (point x sample) layout */
+#define H2_STAGE 16
+
 int h2_data_open_file(h2_data *ds, const char *path, int center_output, MPI_Comm comm) {
   memset(ds, 0, sizeof *ds);
   ds->path = path;
@@ -155,7 +158,7 @@ int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_cap
   ds->n_own = BS_AOFF(&m->close, 0, m->close.nrows);
   ds->perm = m->tree.perm;
   H2_TRY(H2_MALLOC(ds->rowbuf, ds->N));
-  H2_TRY(H2_MALLOC(ds->rows, ds->n_own * batch_capacity));
+  H2_TRY(H2_MALLOC(ds->rows, ds->n_own * (batch_capacity < H2_STAGE ? batch_capacity : H2_STAGE)));
   if (ds->output_mean) {
     H2_TRY(H2_MALLOC(ds->offset, ds->n_own));
     for (int64_t t = 0; t < ds->n_own; t++)
@@ -208,8 +211,11 @@ static int sample_row(h2_data *ds, int set, int kind, int64_t id, real *dst) {
 /* rows of `kind` for the samples ids, then one tiled transpose into the
  * model's (point x sample) layout */
 static int fetch_kind(h2_data *ds, int set, int kind, const int64_t *ids, int nb, real *out) {
-  for (int s = 0; s < nb; s++) H2_TRY(sample_row(ds, set, kind, ids[s], ds->rows + (int64_t)s * ds->n_own));
-  h2_transpose(nb, (int)ds->n_own, ds->rows, (int)ds->n_own, out, nb);
+  for (int s0 = 0; s0 < nb; s0 += H2_STAGE) {
+    int ns = nb - s0 < H2_STAGE ? nb - s0 : H2_STAGE;
+    for (int s = 0; s < ns; s++) H2_TRY(sample_row(ds, set, kind, ids[s0 + s], ds->rows + (int64_t)s * ds->n_own));
+    h2_transpose(ns, (int)ds->n_own, ds->rows, (int)ds->n_own, out + s0, nb);
+  }
   return 0;
 }
 

@@ -111,7 +111,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   const int64_t B = batch_capacity;
   int64_t len = 0, scr = 0, gat = m->close.max_gather;
   for (int k = 0; k <= zeta; k++) len += map_layer_len(&m->close, k, B);
-  len += map_layer_len(&m->close, 0, B) + map_layer_len(&m->close, zeta, B); /* dq, dw */
+  if (cfg->input_grad) len += map_layer_len(&m->close, 0, B); /* dq; dw shares zc[zeta] */
   for (int k = 1; k < zeta; k++) scr = scr > map_layer_len(&m->close, k, B) ? scr : map_layer_len(&m->close, k, B);
   for (int l = m->lmin; l <= L; l++) {
     const h2_bsmap *f = &m->far[l];
@@ -133,13 +133,14 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   int64_t gw = h2_gemm_grad_work((int)wmax, (int)kmax, (int)B);
   len += 2 * scr + gat * B + 3 * all_p + gw;
   m->mem_len = len;
-  H2_TRY(H2_CALLOC(m->mem, len));
+  H2_TRY(H2_MALLOC(m->mem, len));
+  memset(m->mem, 0, sizeof(real) * (size_t)len); /* touch every page now, not in the first iteration */
   real *p = m->mem;
 #define TAKE(ptr, n) do { (ptr) = p; p += (n); } while (0)
   H2_TRY(H2_CALLOC(m->zc, zeta + 1));
   for (int k = 0; k <= zeta; k++) TAKE(m->zc[k], map_layer_len(&m->close, k, B));
-  TAKE(m->dq, map_layer_len(&m->close, 0, B));
-  TAKE(m->dw, map_layer_len(&m->close, zeta, B));
+  if (cfg->input_grad) TAKE(m->dq, map_layer_len(&m->close, 0, B));
+  m->dw = m->zc[zeta];
   H2_TRY(H2_CALLOC(m->zf, L + 1));
   H2_TRY(H2_CALLOC(m->dqh, L + 1));
   H2_TRY(H2_CALLOC(m->dwh, L + 1));
@@ -321,6 +322,7 @@ static void map_backward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const r
 
 void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq) {
   const int L = m->L, r = m->r, zeta = m->zeta, p = m->part.p;
+  want_dq = want_dq && m->dq;
   if (want_dq) memset(m->dq, 0, sizeof(real) * (size_t)map_layer_len(&m->close, 0, nb));
   if (m->has_far) {
     for (int l = m->lmin; l <= L; l++) {

@@ -245,7 +245,11 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   if (!err) err = H2_CALLOC(tr->grads, n + 1);
   if (!err) err = H2_CALLOC(tr->m1, n);
   if (!err) err = H2_CALLOC(tr->v1, n);
-  if (!err) err = H2_MALLOC(tr->bq, ds->n_own * tr->capacity);
+  if (!err) { /* touch every page now: first-touch faults are not iteration time */
+    memset(tr->grads, 0, sizeof(real) * (size_t)(n + 1));
+    memset(tr->m1, 0, sizeof(real) * (size_t)n);
+    memset(tr->v1, 0, sizeof(real) * (size_t)n);
+  }
   if (!err) err = H2_MALLOC(tr->bt, ds->n_own * tr->capacity);
   if (!err) err = H2_MALLOC(tr->sums, 2 * tr->capacity);
   if (!err) err = H2_MALLOC(tr->ids, tr->capacity);
@@ -280,12 +284,11 @@ static void batch_ids(h2_trainer *tr, int64_t it) {
   for (int64_t s = 0; s < tr->b_local; s++) tr->ids[s] = tr->order[pos * tr->opt.batch_size + tr->b_first + s];
 }
 
-/* forward + loss over nb samples already in bq/bt; returns the replica's
+/* forward + loss over nb samples already in zc[0] (inputs) and bt (targets); returns the replica's
  * share of the batch loss (normalised by total) and adds errors */
 static double forward_loss(h2_trainer *tr, int nb, int64_t total, int set_grad, double *err_sum) {
   h2_model *m = &tr->model;
-  memcpy(m->zc[0], tr->bq, sizeof(real) * (size_t)(tr->data.n_own * nb));
-  h2_model_forward(m, tr->params, nb);
+  h2_model_forward(m, tr->params, nb); /* the inputs were fetched into m->zc[0] */
   h2_loss_partial(m, tr->bt, tr->data.offset, nb, tr->sums);
   if (tr->comm.pm > 1) MPI_Allreduce(MPI_IN_PLACE, tr->sums, 2 * nb, MPI_DOUBLE, MPI_SUM, tr->comm.model);
   return h2_loss_finish(m, tr->bt, nb, tr->sums, (int)total, set_grad, err_sum);
@@ -296,7 +299,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   double t0 = MPI_Wtime();
   batch_ids(tr, it);
   /* a failed read on any rank stops every rank here, before any collective */
-  H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, tr->bq, tr->bt)));
+  H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, m->zc[0], tr->bt)));
   double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m);
   double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
   memset(tr->grads, 0, sizeof(real) * (size_t)m->nparams);
@@ -334,7 +337,7 @@ int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *me
     int nb = (int)(last - s0 < tr->capacity ? last - s0 : tr->capacity);
     for (int s = 0; s < nb; s++) tr->ids[s] = s0 + s;
     /* the ranks of a model group run the same chunks: agree before its collectives */
-    err = h2_error_sync(c->model, h2_data_fetch(&tr->data, set, tr->ids, nb, tr->bq, tr->bt));
+    err = h2_error_sync(c->model, h2_data_fetch(&tr->data, set, tr->ids, nb, tr->model.zc[0], tr->bt));
     if (!err) forward_loss(tr, nb, nb, 0, &sum);
   }
   H2_TRY(h2_error_sync(c->world, err));
@@ -472,7 +475,7 @@ void h2_trainer_report(h2_trainer *tr) {
 
 void h2_trainer_free(h2_trainer *tr) {
   free(tr->params), free(tr->grads), free(tr->m1), free(tr->v1);
-  free(tr->bq), free(tr->bt), free(tr->sums), free(tr->ids), free(tr->order);
+  free(tr->bt), free(tr->sums), free(tr->ids), free(tr->order);
   hist_free(&tr->hist);
   h2_model_free(&tr->model);
   h2_data_free(&tr->data);

@@ -20,7 +20,7 @@ static inline double *tm_points(int N, int d, int grid, uint64_t seed) {
 
 static inline h2_model_config tm_config(int leaf, int rank, int zeta) {
   h2_model_config c = {.leaf_size = leaf, .rank = rank, .zeta = zeta, .activation = H2_ACT_RELU,
-                       .close_hidden = 0, .far_hidden = 0, .eta = 0.75, .seed = 11};
+                       .close_hidden = 0, .far_hidden = 0, .eta = 0.75, .seed = 11, .input_grad = 1};
   return c;
 }
 

@@ -39,7 +39,7 @@ typedef struct {
   real *offset;                /* n_own: scaled output mean per own point, or NULL */
   float *cache[2][2];          /* [set][0 input, 1 output]: count x n_own, normalised */
   float *rowbuf;               /* N floats for streaming */
-  real *rows;                  /* batch capacity x n_own: sample rows before the transpose */
+  real *rows;                  /* a few sample rows (n_own each) staged before the transpose */
   int64_t bytes_in_memory;
 } h2_data;
 

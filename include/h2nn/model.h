@@ -52,6 +52,7 @@ typedef struct {
   int far_hidden;   /* hidden width per box in G_l (0 = r) */
   double eta;       /* admissibility */
   uint64_t seed;
+  int input_grad;   /* keep a buffer for dL/dq (tests; training does not need it) */
 } h2_model_config;
 
 typedef struct {
@@ -98,7 +99,9 @@ int h2_model_init_xavier(const h2_model *m, real *params);
 void h2_model_forward(h2_model *m, const real *params, int nb);
 
 /* Backward: reads dL/dw from m->dw; ACCUMULATES parameter gradients into
- * grads (caller zeroes); when want_dq, leaves dL/dq in m->dq. */
+ * grads (caller zeroes); when want_dq (needs cfg.input_grad), leaves dL/dq
+ * in m->dq.  m->dw shares its memory with the output w = zc[zeta]: the last
+ * layer has no activation, so the backward pass never reads w. */
 void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq);
 
 /* Multiply-adds x2 of one forward pass per sample (backward is ~2x this). */
@@ -120,7 +123,7 @@ int64_t h2_model_activation_bytes(const h2_model *m);
  *     that of the uncentred prediction);
  *   h2_loss_finish: with the complete sums, returns the batch loss
  *     mean_s ||w_s - t_s||^2 / ||t_s||^2, stores dL/dw in m->dw (when
- *     set_grad; scaled by 1/total_batch) and adds the relative errors
+ *     set_grad, overwriting w; scaled by 1/total_batch) and adds the relative errors
  *     ||w_s - t_s|| / ||t_s|| to *err_sum. */
 void h2_loss_partial(const h2_model *m, const real *target, const real *offset, int nb, double *sums);
 double h2_loss_finish(h2_model *m, const real *target, int nb, const double *sums, int total_batch, int set_grad,

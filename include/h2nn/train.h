@@ -43,7 +43,7 @@ typedef struct {
   int64_t b_first, b_local;       /* this replica's slice of the global batch */
   int64_t batches_per_epoch;
   int64_t *order, order_epoch;    /* shuffled training set of epoch order_epoch */
-  real *bq, *bt;
+  real *bt;                       /* targets of a minibatch (inputs go straight into the model) */
   double *sums;
   int64_t *ids;
   int capacity;                   /* columns of the activation buffers */
