@@ -112,13 +112,20 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   int64_t len = 0, scr = 0, gat = m->close.max_gather;
   for (int k = 0; k <= zeta; k++) len += map_layer_len(&m->close, k, B);
   if (cfg->input_grad) len += map_layer_len(&m->close, 0, B); /* dq; dw shares zc[zeta] */
-  for (int k = 1; k < zeta; k++) scr = scr > map_layer_len(&m->close, k, B) ? scr : map_layer_len(&m->close, k, B);
+  int need2 = 0; /* a second hidden-gradient buffer, when a map's output buffer is too small to serve */
+  for (int k = 1; k < zeta; k++) {
+    scr = scr > map_layer_len(&m->close, k, B) ? scr : map_layer_len(&m->close, k, B);
+    need2 |= map_layer_len(&m->close, k, B) > map_layer_len(&m->close, zeta, B);
+  }
   for (int l = m->lmin; l <= L; l++) {
     const h2_bsmap *f = &m->far[l];
     for (int k = 0; k <= zeta; k++)
       if (f->active || k == 0 || k == zeta) len += map_layer_len(f, k, B);
     len += map_layer_len(f, 0, B) + map_layer_len(f, zeta, B);
-    for (int k = 1; k < zeta && f->active; k++) scr = scr > map_layer_len(f, k, B) ? scr : map_layer_len(f, k, B);
+    for (int k = 1; k < zeta && f->active; k++) {
+      scr = scr > map_layer_len(f, k, B) ? scr : map_layer_len(f, k, B);
+      need2 |= map_layer_len(f, k, B) > map_layer_len(f, zeta, B);
+    }
     if (f->max_gather > gat) gat = f->max_gather;
   }
   int64_t all_p = m->coarse ? ((int64_t)1 << m->part.p) * r * B : 0;
@@ -131,7 +138,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
     wmax = wmax > m->cfg.far_hidden ? wmax : m->cfg.far_hidden;
   }
   int64_t gw = h2_gemm_grad_work((int)wmax, (int)kmax, (int)B);
-  len += 2 * scr + gat * B + 3 * all_p + gw;
+  len += (need2 ? 2 : 1) * scr + gat * B + 3 * all_p + gw;
   m->mem_len = len;
   H2_TRY(H2_MALLOC(m->mem, len));
   memset(m->mem, 0, sizeof(real) * (size_t)len); /* touch every page now, not in the first iteration */
@@ -153,7 +160,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
     TAKE(m->dwh[l], map_layer_len(f, zeta, B));
   }
   TAKE(m->dscr[0], scr);
-  TAKE(m->dscr[1], scr);
+  if (need2) TAKE(m->dscr[1], scr);
   TAKE(m->scratch, gat * B);
   TAKE(m->gwork, gw);
   TAKE(m->qh_all, all_p);
@@ -303,9 +310,16 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
 static void map_backward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const real *params, real *grads,
                          real *dout, real *din, int nb) {
   const int zeta = m->zeta, act = m->cfg.activation;
+  /* hidden-layer gradients ping-pong between dscr[0] and, once the last
+   * layer is done, the dead output-gradient buffer dout when it is large
+   * enough (default widths), else dscr[1] */
+  real *pp[2] = {m->dscr[0], m->dscr[1]};
+  int fits = 1;
+  for (int k = 1; k < zeta; k++) fits &= map_layer_len(f, k, nb) <= map_layer_len(f, zeta, nb);
+  if (fits) pp[1] = dout;
   for (int k = zeta; k >= 1; k--) {
-    real *dzo = k == zeta ? dout : m->dscr[k % 2];
-    real *dzi = k == 1 ? din : m->dscr[(k - 1) % 2];
+    real *dzo = k == zeta ? dout : pp[(zeta - k - 1) % 2];
+    real *dzi = k == 1 ? din : pp[(zeta - k) % 2];
     if (k > 1) memset(dzi, 0, sizeof(real) * (size_t)map_layer_len(f, k - 1, nb));
     if (h && h->active) {
       h2_bsl_backward(f, k, h->rows_bnd, h->n_bnd, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch,

@@ -43,7 +43,7 @@ typedef struct {
   int64_t bytes_in_memory;
 } h2_data;
 
-#define H2_SYNTH_POOL 16
+#define H2_SYNTH_POOL 6
 
 /* Open and validate INPUT (collective over comm): shapes, dtypes, finite
  * values, non-zero output norms; computes the scales (and the mean output
