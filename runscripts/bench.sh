@@ -24,7 +24,7 @@ bench() {
   local f="$out/runs.tmp"
   : > "$f"
   for _ in $(seq "$reps"); do
-    mpirun -np "$np" build/h2nn_mpi --iterations "$iters" --eval-every 0 --eval-samples 64 \
+    mpirun -np "$np" build/h2nn_mpi --leaf-size 40 --iterations "$iters" --eval-every 0 --eval-samples 64 \
       --synthetic-samples 1024 --quiet "$@" | tail -1 >> "$f"
   done
   # sort the runs by ms/it and take the middle one

@@ -12,7 +12,7 @@
 
 static const h2_opt_spec opts[] = {
     /* model */
-    {"leaf-size", H2_OPT_INT, "40", "K", "points per leaf box at most (1..N)", OFF(leaf_size), 1, 1, BIG},
+    {"leaf-size", H2_OPT_INT, "80", "K", "points per leaf box at most (1..N)", OFF(leaf_size), 1, 1, BIG},
     {"rank", H2_OPT_INT, "8", "R", "coefficients per box on the far levels", OFF(rank), 1, 1, 4096},
     {"zeta", H2_OPT_INT, "3", "Z", "layers in each block-sparse map G_l", OFF(zeta), 1, 1, 64},
     {"eta", H2_OPT_REAL, "0.75", "E", "admissibility: boxes are far when dist >= eta * max width", OFF(eta), 1, DBL_MIN, BIG},
