@@ -159,6 +159,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
     TAKE(m->dqh[l], map_layer_len(f, 0, B));
     TAKE(m->dwh[l], map_layer_len(f, zeta, B));
   }
+  m->dscr_len = scr;
   TAKE(m->dscr[0], scr);
   if (need2) TAKE(m->dscr[1], scr);
   TAKE(m->scratch, gat * B);
@@ -466,3 +467,5 @@ double h2_loss_finish(h2_model *m, const real *t, int nb, const double *sums, in
         m->dw[i * nb + s] = (real)(2.0 * ((double)w[i * nb + s] - (double)t[i * nb + s]) / (total_batch * sums[2 * s + 1]));
   return loss / total_batch;
 }
+
+real *h2_model_target_buffer(h2_model *m, int64_t need) { return m->dscr[0] && m->dscr_len >= need ? m->dscr[0] : NULL; }

@@ -250,7 +250,10 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
     memset(tr->m1, 0, sizeof(real) * (size_t)n);
     memset(tr->v1, 0, sizeof(real) * (size_t)n);
   }
-  if (!err) err = H2_MALLOC(tr->bt, ds->n_own * tr->capacity);
+  /* targets live in the model's backward scratch when it is large enough */
+  if (!err) tr->bt = h2_model_target_buffer(m, ds->n_own * tr->capacity);
+  tr->bt_owned = !err && !tr->bt;
+  if (tr->bt_owned) err = H2_MALLOC(tr->bt, ds->n_own * tr->capacity);
   if (!err) err = H2_MALLOC(tr->sums, 2 * tr->capacity);
   if (!err) err = H2_MALLOC(tr->ids, tr->capacity);
   if (!err) err = H2_MALLOC(tr->order, ds->count[0]);
@@ -475,7 +478,8 @@ void h2_trainer_report(h2_trainer *tr) {
 
 void h2_trainer_free(h2_trainer *tr) {
   free(tr->params), free(tr->grads), free(tr->m1), free(tr->v1);
-  free(tr->bt), free(tr->sums), free(tr->ids), free(tr->order);
+  if (tr->bt_owned) free(tr->bt);
+  free(tr->sums), free(tr->ids), free(tr->order);
   hist_free(&tr->hist);
   h2_model_free(&tr->model);
   h2_data_free(&tr->data);

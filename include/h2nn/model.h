@@ -42,6 +42,7 @@
 #define h2_model_activation_bytes H2_PREC(h2_model_activation_bytes)
 #define h2_model_comm_bytes H2_PREC(h2_model_comm_bytes)
 #define h2_model_comm_wait H2_PREC(h2_model_comm_wait)
+#define h2_model_target_buffer H2_PREC(h2_model_target_buffer)
 
 typedef struct {
   int leaf_size;    /* points per leaf at most */
@@ -73,6 +74,7 @@ typedef struct {
   /* activations and their gradients */
   real **zc, ***zf;
   real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch, *gwork;
+  int64_t dscr_len;          /* reals in dscr[0] (and dscr[1] when allocated) */
   real *qh_all, *dwh_all, *dqh_all; /* coarse: level-p coefficients of every box */
   real *mem;                 /* one arena for all of the above */
   int64_t mem_len;
@@ -103,6 +105,12 @@ void h2_model_forward(h2_model *m, const real *params, int nb);
  * in m->dq.  m->dw shares its memory with the output w = zc[zeta]: the last
  * layer has no activation, so the backward pass never reads w. */
 void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq);
+
+/* A buffer of at least `need` reals that is free from the start of a forward
+ * pass until the loss has been computed (the backward pass's hidden-gradient
+ * scratch), or NULL when the model has none large enough: minibatch targets
+ * can live there instead of in memory of their own. */
+real *h2_model_target_buffer(h2_model *m, int64_t need);
 
 /* Multiply-adds x2 of one forward pass per sample (backward is ~2x this). */
 double h2_model_flops(const h2_model *m);

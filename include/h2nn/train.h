@@ -44,6 +44,7 @@ typedef struct {
   int64_t batches_per_epoch;
   int64_t *order, order_epoch;    /* shuffled training set of epoch order_epoch */
   real *bt;                       /* targets of a minibatch (inputs go straight into the model) */
+  int bt_owned;                   /* bt allocated here (else it is the model's backward scratch) */
   double *sums;
   int64_t *ids;
   int capacity;                   /* columns of the activation buffers */
