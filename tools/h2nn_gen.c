@@ -326,6 +326,15 @@ static void teardown(generator *gen) {
   memset(gen, 0, sizeof *gen);
 }
 
+/* the generator and the sample buffers of one run */
+static void release(generator *gen, double *din, double *dout, float *fin, float *fout) {
+  free(din);
+  free(dout);
+  free(fin);
+  free(fout);
+  teardown(gen);
+}
+
 /* Compute and write this rank's rows [r0, r1) of set `which` (global
  * sample index = base + row) in chunks; every rank runs the same number of
  * collective rounds. */
@@ -400,11 +409,7 @@ static int run(const gen_options *op, MPI_Comm comm) {
   h2_input_writer w;
   if (!err) err = h2_input_writer_open(&w, op->output, comm, gen.points, N, gen.d, ntrain, ntest);
   if (err) {
-    free(din);
-    free(dout);
-    free(fin);
-    free(fout);
-    teardown(&gen);
+    release(&gen, din, dout, fin, fout);
     H2_TRY(err);
   }
   progress prog = {rank, size, S, (tr1 - tr0) + (te1 - te0), 0, t0, t0, what};
@@ -438,11 +443,7 @@ static int run(const gen_options *op, MPI_Comm comm) {
     err = h2_input_writer_attrs(&w, attrs, na);
   }
   err = h2_input_writer_close(&w, err);
-  free(din);
-  free(dout);
-  free(fin);
-  free(fout);
-  teardown(&gen);
+  release(&gen, din, dout, fin, fout);
   H2_TRY(err);
   double secs = MPI_Wtime() - t0;
   if (rank == 0) {
