@@ -66,6 +66,48 @@ void h2_cheb_basis(const h2_tree *t, int id, int p, const double *x, double *out
   }
 }
 
+/* The linear paths: Vt, Ut of every own leaf and T, S of every held box
+ * (rank r = p^d). */
+int h2_cheb_set_transfers(const h2_model *m, real *params) {
+  const h2_tree *t = &m->tree;
+  const int d = t->d, r = m->r, L = m->L, p = h2_cheb_order(r, d);
+  if (p < 1 || p > 64) H2_FAIL(H2_EINPUT, "Chebyshev operators need rank = p^%d (e.g. %d), got %d", d, d == 1 ? 8 : d == 2 ? 9 : 8, r);
+  if (!m->has_far) return 0;
+  const h2_bsmap *cm = &m->close;
+  double *nodes_j, *basis;
+  H2_TRY(H2_MALLOC(nodes_j, (int64_t)r * d));
+  H2_TRY(H2_MALLOC(basis, r));
+  /* leaves: Vt_k[a][s] = L^k_a(x_s), Ut_k[s][a] = the same */
+  for (int k = 0; k < cm->nrows; k++) {
+    int b = h2_box_id(L, cm->first_row + k);
+    int64_t n = t->size[b];
+    for (int64_t s = 0; s < n; s++) {
+      h2_cheb_basis(t, b, p, t->xt + (t->start[b] + s) * d, basis);
+      for (int a = 0; a < r; a++) {
+        params[m->off_V + m->leaf_voff[k] + a * n + s] = (real)basis[a];
+        params[m->off_U + m->leaf_voff[k] + s * r + a] = (real)basis[a];
+      }
+    }
+  }
+  /* transfers: T_c[b][a] = L^parent_b(xi^c_a), S_c = T_c^T */
+  for (int l = m->lmin + 1; l <= L; l++)
+    for (int c = 0; c < 2 * m->far[l - 1].nrows; c++) {
+      int box = 2 * m->far[l - 1].first_row + c, id = h2_box_id(l, box), parent = h2_box_id(l - 1, box / 2);
+      h2_cheb_nodes(t, id, p, nodes_j);
+      real *T = params + m->off_T[l] + (int64_t)c * r * r, *S = params + m->off_S[l] + (int64_t)c * r * r;
+      for (int a = 0; a < r; a++) {
+        h2_cheb_basis(t, parent, p, nodes_j + a * d, basis);
+        for (int bb = 0; bb < r; bb++) {
+          T[bb * r + a] = (real)basis[bb];
+          S[a * r + bb] = (real)basis[bb];
+        }
+      }
+    }
+  free(nodes_j);
+  free(basis);
+  return 0;
+}
+
 int h2_cheb_set_weights(const h2_model *m, int kind, real *params) {
   const h2_tree *t = &m->tree;
   const int d = t->d, r = m->r, L = m->L, p = h2_cheb_order(r, d);
@@ -110,32 +152,7 @@ int h2_cheb_set_weights(const h2_model *m, int kind, real *params) {
       for (int a = 0; a < r; a++) params[m->off_far[l] + BS_BOFF(f, 1, i) + a] = 0;
     }
   }
-  /* leaves: Vt_k[a][s] = L^k_a(x_s), Ut_k[s][a] = the same */
-  for (int k = 0; k < cm->nrows; k++) {
-    int b = h2_box_id(L, cm->first_row + k);
-    int64_t n = t->size[b];
-    for (int64_t s = 0; s < n; s++) {
-      h2_cheb_basis(t, b, p, t->xt + (t->start[b] + s) * d, basis);
-      for (int a = 0; a < r; a++) {
-        params[m->off_V + m->leaf_voff[k] + a * n + s] = (real)basis[a];
-        params[m->off_U + m->leaf_voff[k] + s * r + a] = (real)basis[a];
-      }
-    }
-  }
-  /* transfers: T_c[b][a] = L^parent_b(xi^c_a), S_c = T_c^T */
-  for (int l = m->lmin + 1; l <= L; l++)
-    for (int c = 0; c < 2 * m->far[l - 1].nrows; c++) {
-      int box = 2 * m->far[l - 1].first_row + c, id = h2_box_id(l, box), parent = h2_box_id(l - 1, box / 2);
-      h2_cheb_nodes(t, id, p, nodes_j);
-      real *T = params + m->off_T[l] + (int64_t)c * r * r, *S = params + m->off_S[l] + (int64_t)c * r * r;
-      for (int a = 0; a < r; a++) {
-        h2_cheb_basis(t, parent, p, nodes_j + a * d, basis);
-        for (int bb = 0; bb < r; bb++) {
-          T[bb * r + a] = (real)basis[bb];
-          S[a * r + bb] = (real)basis[bb];
-        }
-      }
-    }
+  H2_TRY(h2_cheb_set_transfers(m, params));
 done:
   free(nodes_i);
   free(nodes_j);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "h2nn/checkpoint.h"
+#include "h2nn/cheb.h"
+#include "h2nn/kernel.h"
 #include "h2nn/error.h"
 #include "h2nn/input_file.h"
 #include "h2nn/rng.h"
@@ -177,6 +179,27 @@ static int setup_local(h2_trainer *tr, const int *set, const char *input) {
   return 0;
 }
 
+/* zeta = 1 kernel start: the network is linear in the maps' weights, so
+ * scaling every map by alpha scales the output; alpha is the least-squares
+ * fit <w, t> / <w, w> on the first training samples (the same on every
+ * replica), which matches the kernel's units to the normalised targets. */
+static int fit_kernel_scale(h2_trainer *tr) {
+  h2_model *m = &tr->model;
+  int nb = (int)(tr->data.count[0] < tr->capacity ? tr->data.count[0] : tr->capacity);
+  for (int s = 0; s < nb; s++) tr->ids[s] = s;
+  H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, nb, m->zc[0], tr->bt)));
+  h2_model_forward(m, tr->params, nb);
+  double wt[2] = {0, 0};
+  const real *w = m->zc[m->zeta];
+  for (int64_t i = 0; i < tr->data.n_own * nb; i++) wt[0] += (double)w[i] * tr->bt[i], wt[1] += (double)w[i] * w[i];
+  MPI_Allreduce(MPI_IN_PLACE, wt, 2, MPI_DOUBLE, MPI_SUM, tr->comm.model);
+  double alpha = wt[1] > 0 ? wt[0] / wt[1] : 1;
+  int64_t end_maps = m->off_V; /* maps come first in the layout */
+  for (int64_t i = 0; i < end_maps; i++) tr->params[i] *= (real)alpha;
+  if (tr->comm.rank == 0 && !tr->opt.quiet) printf("h2nn_mpi: kernel start scaled by %.4g to the targets\n", alpha);
+  return 0;
+}
+
 int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, const char *input, MPI_Comm world) {
   memset(tr, 0, sizeof *tr);
   tr->opt = *opt_in;
@@ -194,8 +217,13 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
                          .close_hidden = (int)opt->close_hidden, .far_hidden = (int)opt->far_hidden,
                          .eta = opt->eta, .seed = (uint64_t)opt->seed};
   err = h2_activation_from_name(opt->activation, &cfg.activation);
-  if (!err && strcmp(opt->init, "xavier"))
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--init: expected xavier, got '%s'", opt->init);
+  int init_kernel = -1; /* --init kernel:NAME */
+  if (!err && !strncmp(opt->init, "kernel:", 7)) {
+    init_kernel = h2_kernel_from_name(opt->init + 7);
+    if (init_kernel < 0)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--init %s: unknown kernel (expected kernel:log, kernel:inverse or kernel:gaussian)", opt->init);
+  } else if (!err && strcmp(opt->init, "xavier"))
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--init: expected xavier or kernel:NAME, got '%s'", opt->init);
   h2_ckpt_header hdr = {0};
   if (!err && opt->resume) {
     err = h2_ckpt_read_header(opt->resume, world, &hdr);
@@ -260,6 +288,12 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   tr->order_epoch = -1;
   tr->adam = (h2_adam){.lr = opt->lr, .beta1 = opt->beta1, .beta2 = opt->beta2, .eps = opt->adam_eps, .step = 0};
   if (!err && !opt->resume) err = h2_model_init_xavier(m, tr->params);
+  /* kernel-informed start: the linear paths (and, with zeta = 1, the maps) of
+   * the kernel's Chebyshev H2 approximation; training refines them */
+  if (!err && !opt->resume && init_kernel >= 0)
+    err = m->zeta == 1 ? h2_cheb_set_weights(m, init_kernel, tr->params) : h2_cheb_set_transfers(m, tr->params);
+  H2_TRY(h2_error_sync(world, err));
+  if (!opt->resume && init_kernel >= 0 && m->zeta == 1) H2_TRY(fit_kernel_scale(tr));
   H2_TRY(h2_error_sync(world, err));
   if (opt->resume) {
     err = h2_ckpt_read_state(opt->resume, world, m, tr->params, tr->m1, tr->v1, &tr->adam, &tr->hist);
