@@ -9,14 +9,15 @@
 # Environment: SAMPLES (default 20000), ITERATIONS (2000), SIZES ("320 640 1280"),
 # RTE_OPTS / CUSTOM_OPTS: per-problem options (defaults: the choices of
 # docs/accuracy.md — output centring and wider hidden layers for the RTE map,
-# leaf 40 for the custom operator).
+# a kernel start (1/r Chebyshev H2, zeta 1, leaf 40, batch 256) for the
+# custom operator).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ranks=${1:-$(nproc)}
 shift || true
 extra=("$@")
 read -r -a rte_opts <<< "${RTE_OPTS---center-output --close-hidden 120 --far-hidden 16}"
-read -r -a custom_opts <<< "${CUSTOM_OPTS---leaf-size 40}"
+read -r -a custom_opts <<< "${CUSTOM_OPTS---init kernel:inverse --zeta 1 --leaf-size 40 --batch-size 256}"
 samples=${SAMPLES:-20000}
 iters=${ITERATIONS:-2000}
 sizes=${SIZES:-320 640 1280}
