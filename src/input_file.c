@@ -6,6 +6,7 @@
 #include "h2nn/input_file.h"
 
 #include "h2nn/error.h"
+#include "h2nn/h5atomic.h"
 #include "h2nn/h5util.h"
 
 #include <errno.h>
@@ -53,28 +54,12 @@ static void writer_abandon(h2_input_writer *w) {
   w->created = 0;
 }
 
-/* Rank 0 claims PATH.tmp.<pid>.<k> with O_EXCL: a clear errno-based message
- * naming the path when the directory is missing or not writable. */
+/* Rank 0 claims the temporary name (h5atomic.h: O_EXCL, a clear
+ * errno-based message naming the directory when it is missing or read-only). */
 static int claim_tmp(h2_input_writer *w) {
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", w->path);
-  char *slash = strrchr(dir, '/');
-  if (!slash) snprintf(dir, sizeof dir, ".");
-  else if (slash == dir) dir[1] = 0;
-  else *slash = 0;
-  for (int k = 0; k < 1000; k++) {
-    snprintf(w->tmp, sizeof w->tmp, "%s.tmp.%ld.%d", w->path, (long)getpid(), k);
-    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd >= 0) {
-      close(fd);
-      w->created = 1;
-      return 0;
-    }
-    if (errno != EEXIST)
-      H2_FAIL(H2_EIO, "cannot write %s: cannot create a file in directory %s: %s", w->path, dir,
-              strerror(errno));
-  }
-  H2_FAIL(H2_EIO, "cannot write %s: no free temporary name %s.tmp.*", w->path, w->path);
+  H2_TRY(h2_h5_claim_tmp(w->path, w->tmp, sizeof w->tmp));
+  w->created = 1;
+  return 0;
 }
 
 int h2_input_writer_open(h2_input_writer *w, const char *path, MPI_Comm comm,

@@ -16,6 +16,11 @@ typedef struct {
   char path[4096], tmp[4200];
 } h2_h5_atomic;
 
+/* Rank-local: claim a fresh temporary name PATH.tmp.<pid>.<k> next to PATH
+ * (created empty with O_EXCL) into tmp; a missing or unwritable directory
+ * fails with the system's reason.  Used by rank 0 of every atomic writer. */
+int h2_h5_claim_tmp(const char *path, char *tmp, size_t size);
+
 /* Collective.  `what` names the file in messages ("checkpoint", ...). */
 int h2_h5_atomic_create(h2_h5_atomic *a, const char *path, const char *what, MPI_Comm comm);
 /* Collective; returns the agreed status. */
