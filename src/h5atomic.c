@@ -12,11 +12,7 @@
 
 int h2_h5_claim_tmp(const char *path, char *tmp, size_t size) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (!slash) snprintf(dir, sizeof dir, ".");
-  else if (slash == dir) dir[1] = 0;
-  else *slash = 0;
+  h2_path_dir(path, dir, sizeof dir);
   for (int k = 0; k < 1000; k++) {
     snprintf(tmp, size, "%s.tmp.%ld.%d", path, (long)getpid(), k);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);

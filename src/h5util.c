@@ -122,6 +122,14 @@ static h2_h5_class class_of(hid_t type) {
 
 /* ------------------------------------------------------------------ files */
 
+void h2_path_dir(const char *path, char *dir, size_t size) {
+  snprintf(dir, size, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, size, ".");
+  else if (slash == dir) dir[1] = 0;
+  else *slash = 0;
+}
+
 int h2_h5_create(hid_t *file, const char *path, MPI_Comm comm) {
   int rank, err = 0;
   *file = -1;
@@ -130,11 +138,7 @@ int h2_h5_create(hid_t *file, const char *path, MPI_Comm comm) {
   if (rank == 0) {
     /* Check the directory first: one clear message naming it. */
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = 0;
-    else *slash = 0;
+    h2_path_dir(path, dir, sizeof dir);
     struct stat st;
     if (stat(dir, &st) != 0)
       err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: directory %s: %s", path,

@@ -18,7 +18,7 @@
 typedef struct {
   h2_model model;
   h2_data data;
-  real *params, *q, *t;
+  real *params, *t;
   float *pred;
   int64_t *ids;
   double *sums;
@@ -32,13 +32,12 @@ static int predict_rows(predictor *p, int set, int64_t first, int64_t last, int 
   for (int64_t s0 = first; s0 < last; s0 += cap) {
     int nb = (int)(last - s0 < cap ? last - s0 : cap);
     for (int s = 0; s < nb; s++) p->ids[s] = s0 + s;
-    if (with_err) H2_TRY(h2_data_fetch(ds, set, p->ids, nb, p->q, p->t));
-    else H2_TRY(h2_data_fetch_inputs(ds, set, p->ids, nb, p->q));
+    if (with_err) H2_TRY(h2_data_fetch(ds, set, p->ids, nb, m->zc[0], p->t));
+    else H2_TRY(h2_data_fetch_inputs(ds, set, p->ids, nb, m->zc[0]));
     for (int64_t i = 0; i < (int64_t)ds->N * nb; i++)
-      if (!isfinite(p->q[i]))
+      if (!isfinite(m->zc[0][i]))
         H2_FAIL(H2_EINPUT, "%s: %s has a non-finite value in sample %lld", ds->path,
                 h2_input_dataset_name(set, H2_INPUT_IN), (long long)(s0 + i % nb));
-    memcpy(m->zc[0], p->q, sizeof(real) * (size_t)ds->N * nb);
     h2_model_forward(m, p->params, nb);
     if (with_err) {
       h2_loss_partial(m, p->t, ds->offset, nb, p->sums);
@@ -79,7 +78,6 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
     rows_max = rows > rows_max ? rows : rows_max;
   }
   if (!err) err = H2_CALLOC(p->params, p->model.nparams);
-  if (!err) err = H2_MALLOC(p->q, N * cap);
   if (!err) err = H2_MALLOC(p->t, N * cap);
   if (!err) err = H2_MALLOC(p->ids, cap);
   if (!err) err = H2_MALLOC(p->sums, 2 * cap);
@@ -136,7 +134,7 @@ int h2_predict(const h2_options *opt, const char *input, MPI_Comm world) {
     else printf("{\"mode\":\"predict\",\"samples\":%lld,\"test_error\":null}\n", (long long)samples);
     fflush(stdout);
   }
-  free(p.params), free(p.q), free(p.t), free(p.pred), free(p.ids), free(p.sums);
+  free(p.params), free(p.t), free(p.pred), free(p.ids), free(p.sums);
   h2_model_free(&p.model);
   h2_data_free(&p.data);
   return err;

@@ -14,6 +14,7 @@
 #include "h2nn/cheb.h"
 #include "h2nn/kernel.h"
 #include "h2nn/error.h"
+#include "h2nn/h5util.h"
 #include "h2nn/input_file.h"
 #include "h2nn/rng.h"
 
@@ -128,11 +129,7 @@ int h2_check_output_path(const char *path, const char *option) {
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
     H2_FAIL(H2_EINPUT, "%s %s: is a directory (expected a file name)", option, path);
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (slash == dir) dir[1] = 0;
-  else if (slash) *slash = 0;
-  else snprintf(dir, sizeof dir, ".");
+  h2_path_dir(path, dir, sizeof dir);
   if (access(dir, W_OK) != 0)
     H2_FAIL(H2_EINPUT, "%s %s: directory %s is not writable or does not exist", option, path, dir);
   return 0;

@@ -119,6 +119,9 @@ int h2_h5_attr_read_string(hid_t loc, const char *name, char *buf, size_t size, 
 /* Class of an attribute (*found = 0 when absent). */
 int h2_h5_attr_class(hid_t loc, const char *name, h2_h5_class *cls, int *found);
 
+/* The directory part of PATH ("." when it has none, "/" for the root). */
+void h2_path_dir(const char *path, char *dir, size_t size);
+
 /* The file name of any HDF5 object id ("?" if unknown), for messages. */
 void h2_h5_filename(hid_t obj, char *buf, size_t size);
 
