@@ -9,18 +9,21 @@
 # Environment: SAMPLES (default 20000), ITERATIONS (2000), SIZES ("320 640 1280"),
 # RTE_OPTS / CUSTOM_OPTS: per-problem options (defaults: the choices of
 # docs/accuracy.md — output centring and wider hidden layers for the RTE map,
-# a kernel start (1/r Chebyshev H2, zeta 1, leaf 40, batch 256) for the
-# custom operator).
+# the kernel start for the custom operator: the Chebyshev H2 approximation of
+# its own kernel (x+y)^2/|x-y|, zeta 1, leaf 40, inputs in units of 30 x RMS
+# so that Adam's fixed step refines the start instead of scrambling it).
+# PROBLEMS: "rte custom" (default) or one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ranks=${1:-$(nproc)}
 shift || true
 extra=("$@")
 read -r -a rte_opts <<< "${RTE_OPTS---center-output --close-hidden 120 --far-hidden 16}"
-read -r -a custom_opts <<< "${CUSTOM_OPTS---init kernel:inverse --zeta 1 --leaf-size 40 --batch-size 256}"
+read -r -a custom_opts <<< "${CUSTOM_OPTS---init kernel:custom --input-scale 30 --zeta 1 --leaf-size 40}"
 samples=${SAMPLES:-20000}
 iters=${ITERATIONS:-2000}
 sizes=${SIZES:-320 640 1280}
+problems=${PROBLEMS:-rte custom}
 [ -x build/h2nn_mpi ] || runscripts/setup.sh
 . runscripts/mpienv.sh
 out=results/paper
@@ -50,7 +53,7 @@ table="$out/tables.md"
   echo "| problem | N | h2nn train / test | parameters | model MB | train time (s) | paper H2-NN train / test | paper best other |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 } > "$table"
-for problem in rte custom; do
+for problem in $problems; do
   ckpts=()
   for n in $sizes; do
     data=inputs/${problem}_n${n}_s${samples}.h5
@@ -62,7 +65,7 @@ for problem in rte custom; do
     log="$out/${problem}_n${n}.log"
     tr=$(json "$log" train_error) te=$(json "$log" test_error) np=$(json "$log" params) s=$(json "$log" seconds)
     IFS='|' read -r ph po <<< "$(paper "$problem" "$n")"
-    printf '| %s | %s | %.5f / %.5f | %s | %.2f | %.1f | %s | %s |\n' "$problem" "$n" "$tr" "$te" "$np" \
+    printf '| %s | %s | %.3g / %.3g | %s | %.2f | %.1f | %s | %s |\n' "$problem" "$n" "$tr" "$te" "$np" \
       "$(echo "$np" | awk '{print $1 * 4 / 1048576}')" "$s" "$ph" "$po" >> "$table"
     ckpts+=("$ck")
   done

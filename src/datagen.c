@@ -24,8 +24,8 @@ int h2_custom_matrix(int N, double *A) {
     const double xi = (i + 0.5) * h;
     double *row = A + (size_t)i * N;
     for (int j = 0; j < N; j++) {
-      const double xj = (j + 0.5) * h, s = xi + xj;
-      row[j] = i == j ? 0.0 : scale * s * s / fabs(xi - xj);
+      const double xj = (j + 0.5) * h;
+      row[j] = scale * h2_kernel_eval(H2_KERNEL_CUSTOM, &xi, &xj, 1); /* 0 on the diagonal */
     }
   }
   return 0;
@@ -140,7 +140,7 @@ int h2_geometry_points(h2_geometry g, int dim, int64_t count, uint64_t seed, dou
 int h2_datagen_kernel_parse(const char *name, int *kind) {
   *kind = h2_kernel_from_name(name);
   if (*kind < 0)
-    H2_FAIL(H2_EINPUT, "unknown kernel '%s' (expected log, inverse or gaussian)", name);
+    H2_FAIL(H2_EINPUT, "unknown kernel '%s' (expected " H2_KERNEL_NAMES ")", name);
   return 0;
 }
 

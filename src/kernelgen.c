@@ -135,7 +135,7 @@ static void h2_matvec(h2mv *h, int kind, const double *Q, double *W, int nb) {
 int h2_kernelgen_apply(const char *kernel, const double *points, int N, int d, const double *in, int64_t ns,
                        double *out) {
   int kind = h2_kernel_from_name(kernel);
-  if (kind < 0) H2_FAIL(H2_EINPUT, "unknown kernel '%s' (expected log, inverse or gaussian)", kernel);
+  if (kind < 0) H2_FAIL(H2_EINPUT, "unknown kernel '%s' (expected " H2_KERNEL_NAMES ")", kernel);
   if (d < 1 || d > 3) H2_FAIL(H2_EINPUT, "kernel points must be 1-, 2- or 3-D, got %d", d);
   if (N <= DENSE_MAX_N) return dense_apply(kind, points, N, d, in, ns, out);
   h2mv h = {.p = cheb_order[d], .d = d};

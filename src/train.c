@@ -173,6 +173,7 @@ static int setup_local(h2_trainer *tr, const int *set, const char *input) {
     H2_TRY(h2_data_open_file(&tr->data, input, opt->center_output, world));
     H2_TRY(apply_file_attributes(opt, set, &tr->data));
   }
+  tr->data.input_scale *= opt->input_scale;
   return 0;
 }
 
@@ -218,7 +219,7 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   if (!err && !strncmp(opt->init, "kernel:", 7)) {
     init_kernel = h2_kernel_from_name(opt->init + 7);
     if (init_kernel < 0)
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--init %s: unknown kernel (expected kernel:log, kernel:inverse or kernel:gaussian)", opt->init);
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--init %s: unknown kernel (expected kernel:NAME, NAME one of " H2_KERNEL_NAMES ")", opt->init);
   } else if (!err && strcmp(opt->init, "xavier"))
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--init: expected xavier or kernel:NAME, got '%s'", opt->init);
   h2_ckpt_header hdr = {0};
@@ -226,6 +227,12 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
     err = h2_ckpt_read_header(opt->resume, world, &hdr);
     if (!err) err = h2_ckpt_check_geometry(&hdr, opt->resume, ds->points, ds->N, ds->d, ds->path);
     if (!err) err = check_resume_options(opt, set, &hdr.cfg, opt->resume);
+    /* the checkpoint fixes the input scale; a given --input-scale must agree with it */
+    if (!err && set[h2_cli_find(h2_options_cli(), "input-scale")] &&
+        fabs(hdr.input_scale - ds->input_scale) > 1e-6 * ds->input_scale)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                         "--input-scale %g conflicts with --resume %s, which was trained with --input-scale %g (drop the option)",
+                         opt->input_scale, opt->resume, opt->input_scale * hdr.input_scale / ds->input_scale);
     if (!err) {
       cfg = hdr.cfg; /* the checkpoint fixes the model */
       ds->input_scale = hdr.input_scale;

@@ -10,7 +10,7 @@
 
 /* out = A in for `nsamples` samples; in and out are nsamples x N row-major
  * in the original point order; a_ij = k(x_i, x_j) for the kernel named
- * `kernel` (datagen.h: log, inverse, gaussian), a_ii = 0.  points: N x d. */
+ * `kernel` (kernel.h: log, inverse, gaussian, custom), a_ii = 0.  points: N x d. */
 int h2_kernelgen_apply(const char *kernel, const double *points, int N, int d, const double *in,
                        int64_t nsamples, double *out);
 

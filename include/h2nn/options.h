@@ -10,7 +10,7 @@
 typedef struct {
   /* model */
   int64_t leaf_size, rank, zeta, close_hidden, far_hidden, seed;
-  double eta;
+  double eta, input_scale;
   const char *activation;
   int center_output;
   const char *init;
