@@ -119,7 +119,7 @@ static const real *row_input(const h2_bsmap *m, int k, int i, const real *zin, i
 }
 
 /* forward, layer k:  z^k_i = f( [W_ij1 ... W_ijm] [z^{k-1}_j1; ...; z^{k-1}_jm] + b_i 1^T )
- * one GEMM (w_i x rowin) * (rowin x nb) per row, bias pre-filled into C. */
+ * one GEMM (w_i x rowin) * (rowin x nb) per row, bias and ReLU in its epilogue. */
 void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, const real *zin,
                     real *zout, int nb, int act, real *scratch) {
   if (!rows) nrows = m->nrows;
@@ -128,21 +128,12 @@ void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const 
     int wout = BS_W(m, k, i);
     int64_t rin = BS_ROWIN(m, k, i);
     real *out = zout + BS_AOFF(m, k, i) * nb;
-    const real *b = params + BS_BOFF(m, k, i);
-    for (int a = 0; a < wout; a++)
-      for (int s = 0; s < nb; s++) out[(int64_t)a * nb + s] = b[a];
     if (wout == 0) continue;
-    if (rin > 0) {
-      const real *X = row_input(m, k, i, zin, nb, scratch);
-      h2_gemm(0, wout, (int)rin, nb, params + BS_WOFF(m, k, i), (int)rin, X, 1, out);
-    }
-    if (k < m->zeta) {
-      int64_t n = (int64_t)wout * nb;
-      if (act == H2_ACT_RELU)
-        for (int64_t t = 0; t < n; t++) out[t] = out[t] > 0 ? out[t] : 0;
-      else if (act == H2_ACT_TANH)
-        for (int64_t t = 0; t < n; t++) out[t] = tanh(out[t]);
-    }
+    const real *X = rin > 0 ? row_input(m, k, i, zin, nb, scratch) : NULL;
+    h2_gemm_bias_relu(wout, (int)rin, nb, params + BS_WOFF(m, k, i), (int)rin, X, params + BS_BOFF(m, k, i),
+                      k < m->zeta && act == H2_ACT_RELU, out);
+    if (k < m->zeta && act == H2_ACT_TANH)
+      for (int64_t t = 0; t < (int64_t)wout * nb; t++) out[t] = tanh(out[t]);
   }
 }
 
@@ -161,16 +152,28 @@ void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const
     real *dz = dzout + BS_AOFF(m, k, i) * nb;
     const real *z = zout + BS_AOFF(m, k, i) * nb;
     int64_t n = (int64_t)wout * nb;
-    if (k < m->zeta) {
-      if (act == H2_ACT_RELU)
-        for (int64_t t = 0; t < n; t++) dz[t] = z[t] > 0 ? dz[t] : 0;
-      else if (act == H2_ACT_TANH)
-        for (int64_t t = 0; t < n; t++) dz[t] *= 1 - z[t] * z[t];
-    }
+    if (k < m->zeta && act == H2_ACT_TANH)
+      for (int64_t t = 0; t < n; t++) dz[t] *= 1 - z[t] * z[t];
+    /* ReLU mask and bias gradient in one pass; 16 partial sums so that it vectorises */
+    const int relu = k < m->zeta && act == H2_ACT_RELU;
     real *db = grads + BS_BOFF(m, k, i);
     for (int a = 0; a < wout; a++) {
+      real *d = dz + (int64_t)a * nb;
+      const real *za = z + (int64_t)a * nb;
+      real part[16] = {0};
+      int c = 0;
+      for (; c + 16 <= nb; c += 16)
+        for (int u = 0; u < 16; u++) {
+          real v = relu && !(za[c + u] > 0) ? 0 : d[c + u];
+          d[c + u] = v;
+          part[u] += v;
+        }
       real s = 0;
-      for (int c = 0; c < nb; c++) s += dz[(int64_t)a * nb + c];
+      for (; c < nb; c++) {
+        if (relu && !(za[c] > 0)) d[c] = 0;
+        s += d[c];
+      }
+      for (int u = 0; u < 16; u++) s += part[u];
       db[a] += s;
     }
     if (rin == 0) continue;

@@ -7,14 +7,19 @@
 #include <immintrin.h>
 #define H2_FAST_GEMM 1
 
-/* C[4 x 16 NV] (+)= sum_k a(r, k) B[k, 16 NV]; a(r, k) = A[r lda + k] or, transposed, A[k lda + r] */
+/* C[4 x 16 NV] = epilogue( init + sum_k a(r, k) B[k, 16 NV] ), a(r, k) = A[r lda + k] or, transposed,
+ * A[k lda + r]; init = bias[r] (bias != NULL), else C itself (beta), else 0; epilogue = max(0, .) with
+ * relu, else the identity. */
 #define KERNEL(NV)                                                                                        \
   static inline void kern4_##NV(int rows, int trans, int K, const float *A, int lda, const float *B, int ldb, \
-                                int beta, float *C, int ldc) {                                            \
+                                int beta, const float *bias, int relu, float *C, int ldc) {               \
     __m512 c[4][NV];                                                                                      \
     for (int r = 0; r < 4; r++)                                                                           \
       for (int v = 0; v < NV; v++)                                                                        \
-        c[r][v] = (beta && r < rows) ? _mm512_loadu_ps(C + (size_t)r * ldc + 16 * v) : _mm512_setzero_ps(); \
+        c[r][v] = r >= rows ? _mm512_setzero_ps()                                                         \
+                  : bias    ? _mm512_set1_ps(bias[r])                                                     \
+                  : beta    ? _mm512_loadu_ps(C + (size_t)r * ldc + 16 * v)                               \
+                            : _mm512_setzero_ps();                                                        \
     for (int k = 0; k < K; k++) {                                                                         \
       __m512 b[NV];                                                                                       \
       for (int v = 0; v < NV; v++) b[v] = _mm512_loadu_ps(B + (size_t)k * ldb + 16 * v);                  \
@@ -23,6 +28,9 @@
         for (int v = 0; v < NV; v++) c[r][v] = _mm512_fmadd_ps(a, b[v], c[r][v]);                          \
       }                                                                                                   \
     }                                                                                                     \
+    if (relu)                                                                                             \
+      for (int r = 0; r < rows; r++)                                                                      \
+        for (int v = 0; v < NV; v++) c[r][v] = _mm512_max_ps(c[r][v], _mm512_setzero_ps());               \
     for (int r = 0; r < rows; r++)                                                                        \
       for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + (size_t)r * ldc + 16 * v, c[r][v]);              \
   }
@@ -31,19 +39,21 @@ KERNEL(2)
 KERNEL(3)
 KERNEL(4)
 
-static void fast_gemm(int trans, int M, int K, int nb, const float *A, int lda, const float *B, int beta, float *C) {
+static void fast_gemm(int trans, int M, int K, int nb, const float *A, int lda, const float *B, int beta,
+                      const float *bias, int relu, float *C) {
   for (int j = 0; j < nb; j += 64) {
     int nv = (nb - j) / 16 < 4 ? (nb - j) / 16 : 4;
     for (int i = 0; i < M; i += 4) {
       int rows = M - i < 4 ? M - i : 4;
       const float *Ai = trans ? A + i : A + (size_t)i * lda;
+      const float *bi = bias ? bias + i : NULL;
       float *Ci = C + (size_t)i * nb + j;
       const float *Bj = B + j;
       switch (nv) {
-        case 1: kern4_1(rows, trans, K, Ai, lda, Bj, nb, beta, Ci, nb); break;
-        case 2: kern4_2(rows, trans, K, Ai, lda, Bj, nb, beta, Ci, nb); break;
-        case 3: kern4_3(rows, trans, K, Ai, lda, Bj, nb, beta, Ci, nb); break;
-        default: kern4_4(rows, trans, K, Ai, lda, Bj, nb, beta, Ci, nb); break;
+        case 1: kern4_1(rows, trans, K, Ai, lda, Bj, nb, beta, bi, relu, Ci, nb); break;
+        case 2: kern4_2(rows, trans, K, Ai, lda, Bj, nb, beta, bi, relu, Ci, nb); break;
+        case 3: kern4_3(rows, trans, K, Ai, lda, Bj, nb, beta, bi, relu, Ci, nb); break;
+        default: kern4_4(rows, trans, K, Ai, lda, Bj, nb, beta, bi, relu, Ci, nb); break;
       }
     }
   }
@@ -68,11 +78,27 @@ void h2_gemm(int transA, int M, int K, int nb, const real *A, int lda, const rea
   }
 #ifdef H2_FAST_GEMM
   if (nb % 16 == 0) {
-    fast_gemm(transA, M, K, nb, A, lda, B, beta != 0, C);
+    fast_gemm(transA, M, K, nb, A, lda, B, beta != 0, NULL, 0, C);
     return;
   }
 #endif
   cblas_xgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, CblasNoTrans, M, nb, K, 1, A, lda, B, nb, beta, C, nb);
+}
+
+void h2_gemm_bias_relu(int M, int K, int nb, const real *A, int lda, const real *B, const real *bias, int relu,
+                       real *C) {
+  if (M == 0 || nb == 0) return;
+#ifdef H2_FAST_GEMM
+  if (nb % 16 == 0 && K > 0) {
+    fast_gemm(0, M, K, nb, A, lda, B, 0, bias, relu, C);
+    return;
+  }
+#endif
+  for (int a = 0; a < M; a++)
+    for (int s = 0; s < nb; s++) C[(size_t)a * nb + s] = bias[a];
+  if (K > 0) cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, nb, K, 1, A, lda, B, nb, 1, C, nb);
+  if (relu)
+    for (size_t t = 0; t < (size_t)M * nb; t++) C[t] = C[t] > 0 ? C[t] : 0;
 }
 
 void h2_gemm_grad(int M, int K, int nb, const real *Y, const real *X, real *G, int ldg, real *work) {
@@ -85,7 +111,7 @@ void h2_gemm_grad(int M, int K, int nb, const real *Y, const real *X, real *G, i
     h2_transpose(K, nb, X, nb, XT, k16);
     for (int j = 0; j < nb; j++)
       for (int k = K; k < k16; k++) XT[(size_t)j * k16 + k] = 0;
-    fast_gemm(0, M, nb, k16, Y, nb, XT, 0, T);
+    fast_gemm(0, M, nb, k16, Y, nb, XT, 0, NULL, 0, T);
     for (int i = 0; i < M; i++)
       for (int k = 0; k < K; k++) G[(size_t)i * ldg + k] += T[(size_t)i * k16 + k];
     return;

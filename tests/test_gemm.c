@@ -3,7 +3,8 @@
  * every shape class the network produces (rows not a multiple of 4, inputs
  * not a multiple of 16, batches of 16..128 columns and odd batches that
  * fall back to OpenBLAS), both transpositions, beta 0 and 1, and the weight
- * gradient with and without its workspace. */
+ * gradient with and without its workspace, and the fused bias + ReLU
+ * product (K = 0 included: the bias alone). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -41,6 +42,37 @@ START_TEST(gemm_matches_reference) {
 }
 END_TEST
 
+START_TEST(bias_relu_matches_reference) {
+  const int Ms[] = {1, 3, 4, 8, 13, 40}, Ks[] = {0, 1, 5, 24, 120}, nbs[] = {16, 64, 80, 128, 7, 33};
+  for (int a = 0; a < 6; a++)
+    for (int b = 0; b < 5; b++)
+      for (int c = 0; c < 6; c++)
+        for (int relu = 0; relu < 2; relu++) {
+          int M = Ms[a], K = Ks[b], nb = nbs[c];
+          float *A = malloc(sizeof(float) * (M * K + 1)), *B = malloc(sizeof(float) * (K * nb + 1));
+          float *C = malloc(sizeof(float) * M * nb), *bias = malloc(sizeof(float) * M);
+          for (int i = 0; i < M * K; i++) A[i] = rnd(i, 7);
+          for (int i = 0; i < K * nb; i++) B[i] = rnd(i, 8);
+          for (int i = 0; i < M * nb; i++) C[i] = 1e30f; /* must be overwritten, not added to */
+          for (int i = 0; i < M; i++) bias[i] = rnd(i, 9);
+          h2_gemm_bias_relu(M, K, nb, A, K, B, bias, relu, C);
+          double worst = 0;
+          int negatives = 0;
+          for (int i = 0; i < M; i++)
+            for (int j = 0; j < nb; j++) {
+              double ref = bias[i];
+              for (int k = 0; k < K; k++) ref += (double)A[i * K + k] * B[k * nb + j];
+              negatives += ref < 0;
+              if (relu) ref = fmax(ref, 0);
+              worst = fmax(worst, fabs(C[i * nb + j] - ref) / (1 + fabs(ref)));
+            }
+          ck_assert_msg(negatives > 0 || M * nb < 8, "no negative pre-activation: the ReLU is not exercised");
+          ck_assert_msg(worst < 1e-5, "h2_gemm_bias_relu M=%d K=%d nb=%d relu=%d: error %g", M, K, nb, relu, worst);
+          free(A), free(B), free(C), free(bias);
+        }
+}
+END_TEST
+
 START_TEST(grad_matches_reference) {
   const int Ms[] = {1, 4, 8, 13, 40}, Ks[] = {1, 4, 8, 24, 120}, nbs[] = {16, 64, 80, 7};
   for (int a = 0; a < 5; a++)
@@ -74,6 +106,7 @@ Suite *h2nn_suite(void) {
   TCase *tc = tcase_create("gemm");
   tcase_add_test(tc, gemm_matches_reference);
   tcase_add_test(tc, grad_matches_reference);
+  tcase_add_test(tc, bias_relu_matches_reference);
   suite_add_tcase(s, tc);
   return s;
 }

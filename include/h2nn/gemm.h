@@ -15,12 +15,19 @@
 
 #define h2_gemm H2_PREC(h2_gemm)
 #define h2_gemm_grad H2_PREC(h2_gemm_grad)
+#define h2_gemm_bias_relu H2_PREC(h2_gemm_bias_relu)
 #define h2_transpose H2_PREC(h2_transpose)
 
 /* C (M x nb, row stride nb) = beta C + op(A) B, B (K x nb, row stride nb);
  * op(A) = A (M x K, row stride lda) or, with transA, A^T for A (K x M, lda).
  * beta is 0 or 1. */
 void h2_gemm(int transA, int M, int K, int nb, const real *A, int lda, const real *B, real beta, real *C);
+
+/* C (M x nb) = f(A B + bias 1^T), A (M x K, row stride lda), B (K x nb), with
+ * f = max(0, .) when relu, else the identity: a layer's bias and ReLU fused
+ * into the product's register epilogue (one pass over C instead of three). */
+void h2_gemm_bias_relu(int M, int K, int nb, const real *A, int lda, const real *B, const real *bias, int relu,
+                       real *C);
 
 /* B (cols x rows, row stride ldb) = A^T for A (rows x cols, row stride lda). */
 void h2_transpose(int rows, int cols, const real *A, int lda, real *B, int ldb);
