@@ -228,16 +228,41 @@ static real *coef(h2_model *m, real *buf, real *all, int l, int k, int box, int 
 }
 
 /* one map's layers, halo exchange overlapped with interior rows */
-static void map_forward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const real *params, int nb) {
-  for (int k = 1; k <= m->zeta; k++) {
-    if (h && h->active) {
-      h2_halo_forward_start(h, f, k - 1, z[k - 1], nb);
-      h2_bsl_forward(f, k, h->rows_int, h->n_int, params, z[k - 1], z[k], nb, m->cfg.activation, m->scratch);
-      h2_halo_wait(h);
-      h2_bsl_forward(f, k, h->rows_bnd, h->n_bnd, params, z[k - 1], z[k], nb, m->cfg.activation, m->scratch);
-    } else {
-      h2_bsl_forward(f, k, NULL, 0, params, z[k - 1], z[k], nb, m->cfg.activation, m->scratch);
+/* Forward of all maps (far levels lmin..L, then the close map), layer by layer
+ * across the maps: layer k's halo messages of every map are in flight while
+ * every map's interior rows are computed, so a rank meets its neighbours
+ * once per layer (zeta times per pass), not once per layer and map. */
+static void maps_forward(h2_model *m, const real *params, int nb) {
+  h2_bsmap *f[H2_TREE_MAX_DEPTH + 2];
+  h2_halo *h[H2_TREE_MAX_DEPTH + 2];
+  real **z[H2_TREE_MAX_DEPTH + 2];
+  const real *w[H2_TREE_MAX_DEPTH + 2];
+  int n = 0;
+  for (int l = m->has_far ? m->lmin : m->L + 1; l <= m->L; l++) {
+    if (!m->far[l].active) {
+      memset(m->zf[l][m->zeta], 0, sizeof(real) * (size_t)map_layer_len(&m->far[l], m->zeta, nb));
+      continue;
     }
+    f[n] = &m->far[l], h[n] = l >= m->part.p ? &m->halo_far[l] : NULL, z[n] = m->zf[l], w[n] = params + m->off_far[l];
+    n++;
+  }
+  f[n] = &m->close, h[n] = &m->halo_close, z[n] = m->zc, w[n] = params + m->off_close;
+  n++;
+  for (int j = 0; j < n; j++)
+    if (h[j] && !h[j]->active) h[j] = NULL;
+  const int act = m->cfg.activation;
+  for (int k = 1; k <= m->zeta; k++) {
+    for (int j = 0; j < n; j++)
+      if (h[j]) h2_halo_forward_start(h[j], f[j], k - 1, z[j][k - 1], nb);
+    for (int j = 0; j < n; j++) {
+      if (h[j]) h2_bsl_forward(f[j], k, h[j]->rows_int, h[j]->n_int, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
+      else h2_bsl_forward(f[j], k, NULL, 0, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
+    }
+    for (int j = 0; j < n; j++)
+      if (h[j]) {
+        h2_halo_wait(h[j]);
+        h2_bsl_forward(f[j], k, h[j]->rows_bnd, h[j]->n_bnd, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
+      }
   }
 }
 
@@ -277,18 +302,9 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
                  coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, 2 * q + c, nb), c ? 1 : 0,
                  box_vec(&m->far[l], m->zf[l][0], 0, q, nb));
     }
-    /* far maps G_l on every level with an interaction list */
-    for (int l = m->lmin; l <= L; l++) {
-      h2_bsmap *f = &m->far[l];
-      if (!f->active) {
-        memset(m->zf[l][zeta], 0, sizeof(real) * (size_t)map_layer_len(f, zeta, nb));
-        continue;
-      }
-      map_forward(m, f, l >= p ? &m->halo_far[l] : NULL, m->zf[l], params + m->off_far[l], nb);
-    }
   }
-  /* close map G_0 on q */
-  map_forward(m, &m->close, &m->halo_close, m->zc, params + m->off_close, nb);
+  /* far maps G_l on every level with an interaction list, and the close map G_0 on q */
+  maps_forward(m, params, nb);
   if (!m->has_far) return;
   /* downward: wh_{l+1}[c] += S_c wh_l[parent(c)], for the children held here */
   for (int l = m->lmin; l < L; l++) {

@@ -24,6 +24,9 @@ typedef struct {
 static inline int h2_box_id(int level, int k) { return (1 << level) - 1 + k; }
 static inline int h2_level_boxes(int level) { return 1 << level; }
 
+/* Deepest possible tree: N < 2^63 points, leaves of at least one point. */
+#define H2_TREE_MAX_DEPTH 63
+
 /* Number of levels below the root: max(0, ceil(log2(N / leaf_size))). */
 int h2_tree_depth(int64_t N, int leaf_size);
 
