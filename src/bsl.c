@@ -137,12 +137,33 @@ void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const 
   }
 }
 
+/* dzin[j...] += W_i^T dz for row i's column slots j */
+static void backward_input(const h2_bsmap *m, int k, int i, const real *W, const real *dz, real *dzin, int nb,
+                           real *scratch) {
+  int wout = BS_W(m, k, i);
+  int64_t rin = BS_ROWIN(m, k, i);
+  if (m->contig[i]) {
+    real *dX = dzin + BS_AOFF(m, k - 1, m->colslot[m->rowptr[i]]) * nb;
+    h2_gemm(1, (int)rin, wout, nb, W, (int)rin, dz, 1, dX);
+    return;
+  }
+  h2_gemm(1, (int)rin, wout, nb, W, (int)rin, dz, 0, scratch);
+  const real *src = scratch;
+  for (int64_t e = m->rowptr[i]; e < m->rowptr[i + 1]; e++) {
+    int s = m->colslot[e];
+    int64_t cnt = (int64_t)BS_W(m, k - 1, s) * nb;
+    real *dst = dzin + BS_AOFF(m, k - 1, s) * nb;
+    for (int64_t t = 0; t < cnt; t++) dst[t] += src[t];
+    src += cnt;
+  }
+}
+
 /* backward, layer k (dz = dL/dz^k_i on entry; f' taken from the output z^k):
  *   dz  <- dz .* f'(z^k_i)                (k < zeta)
  *   db_i += dz 1,   dW_i += dz X^T,   dX = W_i^T dz  added into dzin[j...] */
 void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, real *grads,
                      const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch,
-                     real *gwork) {
+                     real *gwork, const h2_grad_hook *hook) {
   if (!rows) nrows = m->nrows;
   for (int ri = 0; ri < nrows; ri++) {
     int i = rows ? rows[ri] : ri;
@@ -176,25 +197,16 @@ void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const
       for (int u = 0; u < 16; u++) s += part[u];
       db[a] += s;
     }
-    if (rin == 0) continue;
+    if (rin == 0) {
+      h2_grad_done(hook, db, wout);
+      continue;
+    }
     const real *W = params + BS_WOFF(m, k, i);
     const real *X = row_input(m, k, i, zin, nb, scratch);
     h2_gemm_grad(wout, (int)rin, nb, dz, X, grads + BS_WOFF(m, k, i), (int)rin, gwork);
-    if (!dzin) continue;
-    if (m->contig[i]) {
-      real *dX = dzin + BS_AOFF(m, k - 1, m->colslot[m->rowptr[i]]) * nb;
-      h2_gemm(1, (int)rin, wout, nb, W, (int)rin, dz, 1, dX);
-    } else {
-      h2_gemm(1, (int)rin, wout, nb, W, (int)rin, dz, 0, scratch);
-      const real *src = scratch;
-      for (int64_t e = m->rowptr[i]; e < m->rowptr[i + 1]; e++) {
-        int s = m->colslot[e];
-        int64_t cnt = (int64_t)BS_W(m, k - 1, s) * nb;
-        real *dst = dzin + BS_AOFF(m, k - 1, s) * nb;
-        for (int64_t t = 0; t < cnt; t++) dst[t] += src[t];
-        src += cnt;
-      }
-    }
+    if (dzin) backward_input(m, k, i, W, dz, dzin, nb, scratch);
+    h2_grad_done(hook, grads + BS_WOFF(m, k, i), (int64_t)wout * rin);
+    h2_grad_done(hook, db, wout);
   }
 }
 

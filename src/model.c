@@ -325,7 +325,7 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
 /* Backward of one map: dz^zeta = dout (on entry) ... dz^0 added into din;
  * halo gradients are sent to their owners while interior rows are computed. */
 static void map_backward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const real *params, real *grads,
-                         real *dout, real *din, int nb) {
+                         real *dout, real *din, int nb, const h2_grad_hook *hook) {
   const int zeta = m->zeta, act = m->cfg.activation;
   /* hidden-layer gradients ping-pong between dscr[0] and, once the last
    * layer is done, the dead output-gradient buffer dout when it is large
@@ -340,18 +340,18 @@ static void map_backward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const r
     if (k > 1) memset(dzi, 0, sizeof(real) * (size_t)map_layer_len(f, k - 1, nb));
     if (h && h->active) {
       h2_bsl_backward(f, k, h->rows_bnd, h->n_bnd, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch,
-                      m->gwork);
+                      m->gwork, hook);
       if (dzi) h2_halo_reverse_start(h, f, k - 1, dzi, nb);
       h2_bsl_backward(f, k, h->rows_int, h->n_int, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch,
-                      m->gwork);
+                      m->gwork, hook);
       if (dzi) h2_halo_reverse_finish(h, f, k - 1, dzi, nb);
     } else {
-      h2_bsl_backward(f, k, NULL, 0, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch, m->gwork);
+      h2_bsl_backward(f, k, NULL, 0, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch, m->gwork, hook);
     }
   }
 }
 
-void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq) {
+void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq, const h2_grad_hook *hook) {
   const int L = m->L, r = m->r, zeta = m->zeta, p = m->part.p;
   want_dq = want_dq && m->dq;
   if (want_dq) memset(m->dq, 0, sizeof(real) * (size_t)map_layer_len(&m->close, 0, nb));
@@ -366,6 +366,7 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
       const real *dwk = box_vec(&m->close, m->dw, zeta, k, nb);
       gemm(1, r, n, nb, params + m->off_U + m->leaf_voff[k], dwk, 0, box_vec(&m->far[L], m->dwh[L], zeta, k, nb));
       gemm_grad(m, n, r, nb, dwk, box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), grads + m->off_U + m->leaf_voff[k]);
+      h2_grad_done(hook, grads + m->off_U + m->leaf_voff[k], (int64_t)n * r);
     }
     /* downward, fine to coarse: dS_c += dwh_{l+1}[c] wh_l[p]^T;  dwh_l[p] += S_c^T dwh_{l+1}[c] */
     for (int l = L - 1; l >= m->lmin; l--) {
@@ -380,15 +381,16 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
         gemm_grad(m, r, r, nb, dch, wp, transfer_grad(m, grads, m->off_S[l + 1], l + 1, child));
         gemm(1, r, r, nb, transfer(m, params, m->off_S[l + 1], l + 1, child), dch, 1,
              box_vec(fp, m->dwh[l], zeta, child / 2 - fp->first_row, nb));
+        h2_grad_done(hook, transfer_grad(m, grads, m->off_S[l + 1], l + 1, child), (int64_t)r * r);
       }
     }
     for (int l = m->lmin; l <= L; l++)
       if (m->far[l].active)
         map_backward(m, &m->far[l], l >= p ? &m->halo_far[l] : NULL, m->zf[l], params + m->off_far[l],
-                     grads + m->off_far[l], m->dwh[l], m->dqh[l], nb);
+                     grads + m->off_far[l], m->dwh[l], m->dqh[l], nb, hook);
   }
   map_backward(m, &m->close, &m->halo_close, m->zc, params + m->off_close, grads + m->off_close, m->dw,
-               want_dq ? m->dq : NULL, nb);
+               want_dq ? m->dq : NULL, nb, hook);
   if (!m->has_far) return;
   /* upward, coarse to fine: dT_c += dqh_l[p] qh_{l+1}[c]^T;  dqh_{l+1}[c] += T_c^T dqh_l[p] */
   if (m->coarse) memset(m->dqh_all, 0, sizeof(real) * ((size_t)1 << p) * r * nb);
@@ -401,6 +403,7 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
                 transfer_grad(m, grads, m->off_T[l + 1], l + 1, child));
       gemm(1, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, child), dp, 1,
            coef(m, m->dqh[l + 1], m->dqh_all, l + 1, 0, child, nb));
+      h2_grad_done(hook, transfer_grad(m, grads, m->off_T[l + 1], l + 1, child), (int64_t)r * r);
     }
     if (l + 1 == p && m->coarse) { /* this rank's share of the coarse gradient */
       real *mine = box_vec(fc, m->dqh[p], 0, 0, nb);
@@ -414,6 +417,7 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
     const real *dqk = box_vec(&m->far[L], m->dqh[L], 0, k, nb);
     gemm_grad(m, r, n, nb, dqk, box_vec(&m->close, m->zc[0], 0, k, nb), grads + m->off_V + m->leaf_voff[k]);
     if (want_dq) gemm(1, n, r, nb, params + m->off_V + m->leaf_voff[k], dqk, 1, box_vec(&m->close, m->dq, 0, k, nb));
+    h2_grad_done(hook, grads + m->off_V + m->leaf_voff[k], (int64_t)n * r);
   }
 }
 

@@ -335,6 +335,19 @@ static double forward_loss(h2_trainer *tr, int nb, int64_t total, int set_grad, 
   return h2_loss_finish(m, tr->bt, nb, tr->sums, (int)total, set_grad, err_sum);
 }
 
+/* The fused optimizer: Adam on one slice of the gradient buffer (h2_grad_hook). */
+static void adam_on_slice(void *ctx, real *g, int64_t n) {
+  h2_trainer *tr = ctx;
+  int64_t off = g - tr->grads;
+  h2_adam_update(&tr->adam, tr->params + off, g, tr->m1 + off, tr->v1 + off, n);
+}
+
+static int check_loss(double loss, int64_t it) {
+  if (!isfinite(loss))
+    H2_FAIL(H2_ENUM, "training diverged: the loss is %g at iteration %lld (try a smaller --lr)", loss, (long long)it + 1);
+  return 0;
+}
+
 static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   h2_model *m = &tr->model;
   double t0 = MPI_Wtime();
@@ -343,8 +356,17 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, m->zc[0], tr->bt)));
   double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m);
   double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
-  memset(tr->grads, 0, sizeof(real) * (size_t)m->nparams);
-  h2_model_backward(m, tr->params, tr->grads, (int)tr->b_local, 0);
+  /* One replica: every gradient block is final as soon as the backward pass
+   * has produced it, so Adam updates it right then, while it is in cache
+   * (bitwise the same step as h2_adam_step afterwards).  Several replicas
+   * sum the gradients first.  Either way Adam leaves the gradients zeroed. */
+  const int fused = tr->comm.pd == 1;
+  const h2_grad_hook hook = {adam_on_slice, tr};
+  if (fused) {
+    H2_TRY(check_loss(loss, it));
+    h2_adam_begin(&tr->adam);
+  }
+  h2_model_backward(m, tr->params, tr->grads, (int)tr->b_local, 0, fused ? &hook : NULL);
   tr->grads[m->nparams] = (real)loss;
   double t2 = MPI_Wtime();
   /* data parallelism: sum gradients (and the loss) over the replicas */
@@ -354,10 +376,10 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   tr->comm_bytes += h2_model_comm_bytes(m) - bytes0 + (tr->comm.pm > 1 ? 2.0 * tr->b_local * sizeof(double) : 0) +
                     (tr->comm.pd > 1 ? (double)(m->nparams + 1) * sizeof(real) : 0);
   *loss_out = tr->grads[m->nparams];
-  if (!isfinite(*loss_out))
-    H2_FAIL(H2_ENUM, "training diverged: the loss is %g at iteration %lld (try a smaller --lr)", *loss_out,
-            (long long)it + 1);
-  h2_adam_step(&tr->adam, tr->params, tr->grads, tr->m1, tr->v1, m->nparams);
+  if (!fused) {
+    H2_TRY(check_loss(*loss_out, it));
+    h2_adam_step(&tr->adam, tr->params, tr->grads, tr->m1, tr->v1, m->nparams);
+  }
   double t4 = MPI_Wtime();
   tr->phase[H2_PH_DATA] += t1 - t0;
   tr->phase[H2_PH_COMPUTE] += t2 - t1;

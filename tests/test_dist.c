@@ -118,7 +118,7 @@ static void agreement(int N, int d, int leaf, int rank) {
   double sums[2 * NB];
   h2_loss_partial(&sm, st, NULL, NB, sums);
   h2_loss_finish(&sm, st, NB, sums, NB, 1, NULL);
-  h2_model_backward(&sm, sp, sg, NB, 1);
+  h2_model_backward(&sm, sp, sg, NB, 1, NULL);
   memcpy(sdq, sm.dq, sizeof(real) * N * NB);
 
   int splits = 0;
@@ -168,7 +168,15 @@ static void agreement(int N, int d, int leaf, int rank) {
     h2_loss_partial(&dm, dt, NULL, nb, dsums);
     MPI_Allreduce(MPI_IN_PLACE, dsums, 2 * nb, MPI_DOUBLE, MPI_SUM, part.comm);
     h2_loss_finish(&dm, dt, nb, dsums, NB, 1, NULL);
-    h2_model_backward(&dm, dp, dg, nb, 1);
+    /* with the contract-checking hook: parameters are poisoned as they are handed over */
+    tm_hook hk = {dg, dp, calloc(dm.nparams + 1, sizeof(real)), calloc(dm.nparams + 1, sizeof(int))};
+    const h2_grad_hook hook = {tm_hook_fn, &hk};
+    h2_model_backward(&dm, dp, dg, nb, 1, &hook);
+    int64_t bad = tm_hook_violations(&hk, dm.nparams);
+    ck_assert_msg(bad == 0, "P=%d P_m=%d: %lld of %lld gradients broke the hook contract", P, pm, (long long)bad,
+                  (long long)dm.nparams);
+    for (int64_t t = 0; t < n_own * nb; t++) ck_assert_msg(isfinite(dm.dq[t]), "dq read a handed-over parameter");
+    free(hk.snap), free(hk.count);
     MPI_Allreduce(MPI_IN_PLACE, dg, (int)dm.nparams, H2_MPI_REAL, MPI_SUM, replica);
     cmp_acc cg = {0, 1e-300};
     for_each_pair(&dm, dg, &sm, sg, cmp_pair, &cg);

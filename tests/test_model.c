@@ -48,7 +48,7 @@ static void gradcheck(int N, int d, int leaf, int rank, int zeta, int act) {
   double sums[64];
   h2_loss_partial(&m, t, NULL, nb, sums);
   h2_loss_finish(&m, t, nb, sums, nb, 1, NULL);
-  h2_model_backward(&m, p, g, nb, 1);
+  h2_model_backward(&m, p, g, nb, 1, NULL);
   real *dq = malloc(sizeof(real) * (size_t)N * nb);
   memcpy(dq, m.dq, sizeof(real) * (size_t)N * nb);
 
@@ -165,11 +165,17 @@ END_TEST
  *   mhat = m / 0.19, vhat = v / 0.001999. */
 START_TEST(adam_hand_values) {
   h2_adam opt = {.lr = 0.0025, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-5, .step = 0};
-  real p[2] = {1.0, -2.0}, g1[2] = {0.5, -0.01}, g2[2] = {-0.25, 0.03}, mm[2] = {0}, vv[2] = {0};
-  h2_adam_step(&opt, p, g1, mm, vv, 2);
+  const real g1[2] = {0.5, -0.01}, g2[2] = {-0.25, 0.03};
+  real p[2] = {1.0, -2.0}, g[2] = {g1[0], g1[1]}, mm[2] = {0}, vv[2] = {0};
+  h2_adam_step(&opt, p, g, mm, vv, 2);
+  ck_assert(g[0] == 0 && g[1] == 0); /* left zeroed for the next accumulation */
   ck_assert_double_eq_tol(p[0], 1.0 - 0.0025 * 0.5 / (0.5 + 1e-5), 1e-14);
   ck_assert_double_eq_tol(p[1], -2.0 + 0.0025 * 0.01 / (0.01 + 1e-5), 1e-14);
-  h2_adam_step(&opt, p, g2, mm, vv, 2);
+  /* the second step in two slices (the fused path) */
+  g[0] = g2[0], g[1] = g2[1];
+  h2_adam_begin(&opt);
+  h2_adam_update(&opt, p + 1, g + 1, mm + 1, vv + 1, 1);
+  h2_adam_update(&opt, p, g, mm, vv, 1);
   for (int i = 0; i < 2; i++) {
     double m2 = 0.09 * g1[i] + 0.1 * g2[i], v2 = 0.999 * 0.001 * g1[i] * g1[i] + 0.001 * g2[i] * g2[i];
     double p1 = i == 0 ? 1.0 - 0.0025 * 0.5 / (0.5 + 1e-5) : -2.0 + 0.0025 * 0.01 / (0.01 + 1e-5);

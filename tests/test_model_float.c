@@ -103,7 +103,7 @@ START_TEST(training_reduces_error) {
     h2_loss_partial(&m, bw, NULL, B, sums);
     h2_loss_finish(&m, bw, B, sums, B, 1, NULL);
     memset(g, 0, sizeof(real) * n);
-    h2_model_backward(&m, par, g, B, 0);
+    h2_model_backward(&m, par, g, B, 0, NULL);
     h2_adam_step(&opt, par, g, mm, vv, n);
   }
   double e1 = mean_error(&m, par, qt, wt, ntest);

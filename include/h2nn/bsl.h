@@ -58,6 +58,18 @@ typedef struct {
 #define BS_WOFF(m, k, i) ((m)->woff[(int64_t)(k) * (m)->nrows + (i)])
 #define BS_BOFF(m, k, i) ((m)->boff[(int64_t)(k) * (m)->nrows + (i)])
 
+/* Called by the backward passes on each slice of the gradient buffer once
+ * that slice is final for the step and its parameters are no longer read,
+ * e.g. to run the optimizer on it while it is in cache (NULL fn: none). */
+typedef struct {
+  void (*fn)(void *ctx, real *grads, int64_t n);
+  void *ctx;
+} h2_grad_hook;
+
+static inline void h2_grad_done(const h2_grad_hook *hook, real *grads, int64_t n) {
+  if (hook && hook->fn && n > 0) hook->fn(hook->ctx, grads, n);
+}
+
 /* box_width[k * nboxes + box]: width of every box of the level at layer k. */
 int h2_bsmap_build(h2_bsmap *m, const h2_pattern *pat, int first_row, int nrows, int zeta,
                    const int *box_width);
@@ -74,10 +86,11 @@ void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const 
  * gradient w.r.t. the pre-activation.  Accumulates dW, db into grads and,
  * when dzin != NULL, adds W^T dz into dzin (own and halo slots of layer k-1;
  * the caller zeroes it first and sums halo slots at their owners).
- * gwork: workspace of h2_gemm_grad_work(max width, max_gather, nb). */
+ * gwork: workspace of h2_gemm_grad_work(max width, max_gather, nb).
+ * hook (may be NULL) gets each row's dW and db when the row is done. */
 void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, real *grads,
                      const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch,
-                     real *gwork);
+                     real *gwork, const h2_grad_hook *hook);
 
 /* Own row i's layer-k weights between the in-memory row layout and the
  * checkpoint's block-contiguous layout (blocks in column order). */

@@ -103,8 +103,11 @@ void h2_model_forward(h2_model *m, const real *params, int nb);
 /* Backward: reads dL/dw from m->dw; ACCUMULATES parameter gradients into
  * grads (caller zeroes); when want_dq (needs cfg.input_grad), leaves dL/dq
  * in m->dq.  m->dw shares its memory with the output w = zc[zeta]: the last
- * layer has no activation, so the backward pass never reads w. */
-void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq);
+ * layer has no activation, so the backward pass never reads w.
+ * hook (NULL: none) is called exactly once on every slice of grads, covering
+ * [0, nparams), as soon as the slice is final and its parameters are no
+ * longer read by this pass: it may update them (the fused optimizer step). */
+void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq, const h2_grad_hook *hook);
 
 /* A buffer of at least `need` reals that is free from the start of a forward
  * pass until the loss has been computed (the backward pass's hidden-gradient
