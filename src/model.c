@@ -28,6 +28,20 @@ int h2_model_map_widths(const h2_model *m, int l, int **out) {
 
 static int64_t map_layer_len(const h2_bsmap *bm, int k, int B) { return BS_AOFF(bm, k, bm->nslots) * B; }
 
+/* Largest hidden layer (1..zeta-1) of a map; 0 without hidden layers. */
+static int64_t hidden_len(const h2_bsmap *bm, int zeta, int B) {
+  int64_t h = 0;
+  for (int k = 1; k < zeta; k++) h = h > map_layer_len(bm, k, B) ? h : map_layer_len(bm, k, B);
+  return h;
+}
+
+/* Hidden-gradient memory of its own a far map needs: one buffer, or two
+ * when its output-gradient buffer is too small to serve as the second. */
+static int64_t far_scratch_len(const h2_bsmap *bm, int zeta, int B) {
+  int64_t h = hidden_len(bm, zeta, B);
+  return h > map_layer_len(bm, zeta, B) ? 2 * h : h;
+}
+
 /* own box range of level l: [first, first + n) (all boxes on coarse levels) */
 static void own_range(const h2_model *m, int l, int *first, int *n) {
   if (l < m->part.p) *first = 0, *n = 1 << l;
@@ -112,20 +126,17 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   int64_t len = 0, scr = 0, gat = m->close.max_gather;
   for (int k = 0; k <= zeta; k++) len += map_layer_len(&m->close, k, B);
   if (cfg->input_grad) len += map_layer_len(&m->close, 0, B); /* dq; dw shares zc[zeta] */
-  int need2 = 0; /* a second hidden-gradient buffer, when a map's output buffer is too small to serve */
-  for (int k = 1; k < zeta; k++) {
-    scr = scr > map_layer_len(&m->close, k, B) ? scr : map_layer_len(&m->close, k, B);
-    need2 |= map_layer_len(&m->close, k, B) > map_layer_len(&m->close, zeta, B);
-  }
+  /* hidden-layer gradients: every map has its own pair of buffers (the maps
+   * run their backward layers together); the second one is the map's dead
+   * output gradient when that is large enough (default widths) */
+  int need2 = hidden_len(&m->close, zeta, B) > map_layer_len(&m->close, zeta, B);
+  scr = hidden_len(&m->close, zeta, B);
   for (int l = m->lmin; l <= L; l++) {
     const h2_bsmap *f = &m->far[l];
     for (int k = 0; k <= zeta; k++)
       if (f->active || k == 0 || k == zeta) len += map_layer_len(f, k, B);
     len += map_layer_len(f, 0, B) + map_layer_len(f, zeta, B);
-    for (int k = 1; k < zeta && f->active; k++) {
-      scr = scr > map_layer_len(f, k, B) ? scr : map_layer_len(f, k, B);
-      need2 |= map_layer_len(f, k, B) > map_layer_len(f, zeta, B);
-    }
+    if (f->active) len += far_scratch_len(f, zeta, B);
     if (f->max_gather > gat) gat = f->max_gather;
   }
   int64_t all_p = m->coarse ? ((int64_t)1 << m->part.p) * r * B : 0;
@@ -151,6 +162,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   H2_TRY(H2_CALLOC(m->zf, L + 1));
   H2_TRY(H2_CALLOC(m->dqh, L + 1));
   H2_TRY(H2_CALLOC(m->dwh, L + 1));
+  H2_TRY(H2_CALLOC(m->dsf, L + 1));
   for (int l = m->lmin; l <= L; l++) {
     const h2_bsmap *f = &m->far[l];
     H2_TRY(H2_CALLOC(m->zf[l], zeta + 1));
@@ -158,6 +170,11 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
       if (f->active || k == 0 || k == zeta) TAKE(m->zf[l][k], map_layer_len(f, k, B));
     TAKE(m->dqh[l], map_layer_len(f, 0, B));
     TAKE(m->dwh[l], map_layer_len(f, zeta, B));
+    if (f->active) {
+      int64_t h = hidden_len(f, zeta, B);
+      TAKE(m->dsf[l][0], h);
+      if (far_scratch_len(f, zeta, B) > h) TAKE(m->dsf[l][1], h);
+    }
   }
   m->dscr_len = scr;
   TAKE(m->dscr[0], scr);
@@ -190,6 +207,7 @@ void h2_model_free(h2_model *m) {
   free(m->zf);
   free(m->dqh);
   free(m->dwh);
+  free(m->dsf);
   free(m->mem);
   h2_blocktree_free(&m->bt);
   h2_tree_free(&m->tree);
@@ -322,32 +340,59 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
          box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), 1, box_vec(&m->close, m->zc[zeta], zeta, k, nb));
 }
 
-/* Backward of one map: dz^zeta = dout (on entry) ... dz^0 added into din;
- * halo gradients are sent to their owners while interior rows are computed. */
-static void map_backward(h2_model *m, h2_bsmap *f, h2_halo *h, real **z, const real *params, real *grads,
-                         real *dout, real *din, int nb, const h2_grad_hook *hook) {
+/* Backward of all maps (far levels lmin..L, then the close map), layer by
+ * layer across the maps like maps_forward: dz^zeta = dout (on entry) ...
+ * dz^0 added into din; the halo gradients of every map are on their way to
+ * their owners while every map's interior rows are computed.  Hidden-layer
+ * gradients ping-pong between the map's own buffers (dscr for the close map,
+ * dsf[l] for far level l), the second being the dead output gradient dout
+ * when it is large enough. */
+static void maps_backward(h2_model *m, const real *params, real *grads, int want_dq, int nb,
+                          const h2_grad_hook *hook) {
+  enum { MAXM = H2_TREE_MAX_DEPTH + 2 };
+  h2_bsmap *f[MAXM];
+  h2_halo *h[MAXM];
+  real **z[MAXM], *dout[MAXM], *din[MAXM], *pp[MAXM][2], *g[MAXM];
+  const real *w[MAXM];
+  int n = 0;
   const int zeta = m->zeta, act = m->cfg.activation;
-  /* hidden-layer gradients ping-pong between dscr[0] and, once the last
-   * layer is done, the dead output-gradient buffer dout when it is large
-   * enough (default widths), else dscr[1] */
-  real *pp[2] = {m->dscr[0], m->dscr[1]};
-  int fits = 1;
-  for (int k = 1; k < zeta; k++) fits &= map_layer_len(f, k, nb) <= map_layer_len(f, zeta, nb);
-  if (fits) pp[1] = dout;
+  for (int l = m->has_far ? m->lmin : m->L + 1; l <= m->L; l++) {
+    if (!m->far[l].active) continue;
+    f[n] = &m->far[l], h[n] = l >= m->part.p ? &m->halo_far[l] : NULL, z[n] = m->zf[l];
+    w[n] = params + m->off_far[l], g[n] = grads + m->off_far[l];
+    dout[n] = m->dwh[l], din[n] = m->dqh[l], pp[n][0] = m->dsf[l][0], pp[n][1] = m->dsf[l][1];
+    n++;
+  }
+  f[n] = &m->close, h[n] = &m->halo_close, z[n] = m->zc, w[n] = params + m->off_close, g[n] = grads + m->off_close;
+  dout[n] = m->dw, din[n] = want_dq ? m->dq : NULL, pp[n][0] = m->dscr[0], pp[n][1] = m->dscr[1];
+  n++;
+  for (int j = 0; j < n; j++) {
+    if (h[j] && !h[j]->active) h[j] = NULL;
+    if (hidden_len(f[j], zeta, nb) <= map_layer_len(f[j], zeta, nb)) pp[j][1] = dout[j];
+  }
   for (int k = zeta; k >= 1; k--) {
-    real *dzo = k == zeta ? dout : pp[(zeta - k - 1) % 2];
-    real *dzi = k == 1 ? din : pp[(zeta - k) % 2];
-    if (k > 1) memset(dzi, 0, sizeof(real) * (size_t)map_layer_len(f, k - 1, nb));
-    if (h && h->active) {
-      h2_bsl_backward(f, k, h->rows_bnd, h->n_bnd, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch,
-                      m->gwork, hook);
-      if (dzi) h2_halo_reverse_start(h, f, k - 1, dzi, nb);
-      h2_bsl_backward(f, k, h->rows_int, h->n_int, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch,
-                      m->gwork, hook);
-      if (dzi) h2_halo_reverse_finish(h, f, k - 1, dzi, nb);
-    } else {
-      h2_bsl_backward(f, k, NULL, 0, params, grads, z[k - 1], z[k], dzo, dzi, nb, act, m->scratch, m->gwork, hook);
+    real *dzo[MAXM], *dzi[MAXM];
+    for (int j = 0; j < n; j++) {
+      dzo[j] = k == zeta ? dout[j] : pp[j][(zeta - k - 1) % 2];
+      dzi[j] = k == 1 ? din[j] : pp[j][(zeta - k) % 2];
+      if (k > 1) memset(dzi[j], 0, sizeof(real) * (size_t)map_layer_len(f[j], k - 1, nb));
     }
+    for (int j = 0; j < n; j++)
+      if (h[j]) {
+        h2_bsl_backward(f[j], k, h[j]->rows_bnd, h[j]->n_bnd, w[j], g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
+                        m->scratch, m->gwork, hook);
+        if (dzi[j]) h2_halo_reverse_start(h[j], f[j], k - 1, dzi[j], nb);
+      }
+    for (int j = 0; j < n; j++) {
+      if (h[j])
+        h2_bsl_backward(f[j], k, h[j]->rows_int, h[j]->n_int, w[j], g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
+                        m->scratch, m->gwork, hook);
+      else
+        h2_bsl_backward(f[j], k, NULL, 0, w[j], g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act, m->scratch,
+                        m->gwork, hook);
+    }
+    for (int j = 0; j < n; j++)
+      if (h[j] && dzi[j]) h2_halo_reverse_finish(h[j], f[j], k - 1, dzi[j], nb);
   }
 }
 
@@ -384,13 +429,8 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
         h2_grad_done(hook, transfer_grad(m, grads, m->off_S[l + 1], l + 1, child), (int64_t)r * r);
       }
     }
-    for (int l = m->lmin; l <= L; l++)
-      if (m->far[l].active)
-        map_backward(m, &m->far[l], l >= p ? &m->halo_far[l] : NULL, m->zf[l], params + m->off_far[l],
-                     grads + m->off_far[l], m->dwh[l], m->dqh[l], nb, hook);
   }
-  map_backward(m, &m->close, &m->halo_close, m->zc, params + m->off_close, grads + m->off_close, m->dw,
-               want_dq ? m->dq : NULL, nb, hook);
+  maps_backward(m, params, grads, want_dq, nb, hook);
   if (!m->has_far) return;
   /* upward, coarse to fine: dT_c += dqh_l[p] qh_{l+1}[c]^T;  dqh_{l+1}[c] += T_c^T dqh_l[p] */
   if (m->coarse) memset(m->dqh_all, 0, sizeof(real) * ((size_t)1 << p) * r * nb);

@@ -74,7 +74,8 @@ typedef struct {
   /* activations and their gradients */
   real **zc, ***zf;
   real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch, *gwork;
-  int64_t dscr_len;          /* reals in dscr[0] (and dscr[1] when allocated) */
+  int64_t dscr_len;          /* reals in dscr[0] (and dscr[1] when allocated): the close map's hidden gradients */
+  real *(*dsf)[2];           /* dsf[l]: far level l's hidden-gradient buffers ([1] only when needed) */
   real *qh_all, *dwh_all, *dqh_all; /* coarse: level-p coefficients of every box */
   real *mem;                 /* one arena for all of the above */
   int64_t mem_len;
