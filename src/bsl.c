@@ -161,9 +161,9 @@ static void backward_input(const h2_bsmap *m, int k, int i, const real *W, const
 /* backward, layer k (dz = dL/dz^k_i on entry; f' taken from the output z^k):
  *   dz  <- dz .* f'(z^k_i)                (k < zeta)
  *   db_i += dz 1,   dW_i += dz X^T,   dX = W_i^T dz  added into dzin[j...] */
-void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, real *grads,
+void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, const h2_grad_sink *gs,
                      const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch,
-                     real *gwork, const h2_grad_hook *hook) {
+                     real *gwork) {
   if (!rows) nrows = m->nrows;
   for (int ri = 0; ri < nrows; ri++) {
     int i = rows ? rows[ri] : ri;
@@ -177,7 +177,7 @@ void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const
       for (int64_t t = 0; t < n; t++) dz[t] *= 1 - z[t] * z[t];
     /* ReLU mask and bias gradient in one pass; 16 partial sums so that it vectorises */
     const int relu = k < m->zeta && act == H2_ACT_RELU;
-    real *db = grads + BS_BOFF(m, k, i);
+    real *db = h2_grad_begin(gs, BS_BOFF(m, k, i), wout, (int64_t)wout * rin);
     for (int a = 0; a < wout; a++) {
       real *d = dz + (int64_t)a * nb;
       const real *za = z + (int64_t)a * nb;
@@ -198,16 +198,27 @@ void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const
       db[a] += s;
     }
     if (rin == 0) {
-      h2_grad_done(hook, db, wout);
+      h2_grad_done(gs, BS_BOFF(m, k, i), db, wout);
       continue;
     }
     const real *W = params + BS_WOFF(m, k, i);
     const real *X = row_input(m, k, i, zin, nb, scratch);
-    h2_gemm_grad(wout, (int)rin, nb, dz, X, grads + BS_WOFF(m, k, i), (int)rin, gwork);
+    real *dW = h2_grad_begin(gs, BS_WOFF(m, k, i), (int64_t)wout * rin, 0);
+    h2_gemm_grad(wout, (int)rin, nb, dz, X, dW, (int)rin, gwork);
     if (dzin) backward_input(m, k, i, W, dz, dzin, nb, scratch);
-    h2_grad_done(hook, grads + BS_WOFF(m, k, i), (int64_t)wout * rin);
-    h2_grad_done(hook, db, wout);
+    h2_grad_done(gs, BS_WOFF(m, k, i), dW, (int64_t)wout * rin);
+    h2_grad_done(gs, BS_BOFF(m, k, i), db, wout);
   }
+}
+
+int64_t h2_bsmap_max_slice(const h2_bsmap *m) {
+  int64_t mx = 0;
+  for (int k = 1; k <= m->zeta && m->active; k++)
+    for (int i = 0; i < m->nrows; i++) {
+      int64_t len = (int64_t)BS_W(m, k, i) * (BS_ROWIN(m, k, i) + 1);
+      mx = len > mx ? len : mx;
+    }
+  return mx;
 }
 
 void h2_bsmap_row_to_blocks(const h2_bsmap *m, int k, int i, const real *row, real *blocks) {

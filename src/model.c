@@ -149,7 +149,12 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
     wmax = wmax > m->cfg.far_hidden ? wmax : m->cfg.far_hidden;
   }
   int64_t gw = h2_gemm_grad_work((int)wmax, (int)kmax, (int)B);
-  len += (need2 ? 2 : 1) * scr + gat * B + 3 * all_p + gw;
+  /* one parameter block's gradient (slice-by-slice backward): a map row's dW
+   * and db, a leaf's Vt / Ut, a transfer */
+  int64_t gsl = h2_bsmap_max_slice(&m->close) > (int64_t)r * r ? h2_bsmap_max_slice(&m->close) : (int64_t)r * r;
+  for (int k = 0; k < (1 << L); k++) gsl = gsl > (int64_t)r * leaf_n(m, k) ? gsl : (int64_t)r * leaf_n(m, k);
+  for (int l = m->lmin; l <= L; l++) gsl = gsl > h2_bsmap_max_slice(&m->far[l]) ? gsl : h2_bsmap_max_slice(&m->far[l]);
+  len += (need2 ? 2 : 1) * scr + gat * B + 3 * all_p + gw + gsl;
   m->mem_len = len;
   H2_TRY(H2_MALLOC(m->mem, len));
   memset(m->mem, 0, sizeof(real) * (size_t)len); /* touch every page now, not in the first iteration */
@@ -181,6 +186,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   if (need2) TAKE(m->dscr[1], scr);
   TAKE(m->scratch, gat * B);
   TAKE(m->gwork, gw);
+  TAKE(m->gslice, gsl);
   TAKE(m->qh_all, all_p);
   TAKE(m->dwh_all, all_p);
   TAKE(m->dqh_all, all_p);
@@ -233,8 +239,10 @@ static const real *transfer(const h2_model *m, const real *params, int64_t off_l
   int first = l <= m->part.p ? 0 : m->part.mrank << (l - m->part.p);
   return params + off_l + (int64_t)(c - first) * m->r * m->r;
 }
-static real *transfer_grad(const h2_model *m, real *grads, int64_t off_l, int l, int c) {
-  return (real *)transfer(m, grads, off_l, l, c);
+/* offset of T_c / S_c in the flat parameter buffer */
+static int64_t transfer_off(const h2_model *m, int64_t off_l, int l, int c) {
+  int first = l <= m->part.p ? 0 : m->part.mrank << (l - m->part.p);
+  return off_l + (int64_t)(c - first) * m->r * m->r;
 }
 
 /* coefficient block of box (global index) on level l: own/replicated slot,
@@ -340,6 +348,12 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
          box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), 1, box_vec(&m->close, m->zc[zeta], zeta, k, nb));
 }
 
+/* The gradient sink of the map whose parameters start at offset off. */
+static h2_grad_sink map_sink(const h2_grad_sink *model, int64_t off) {
+  h2_grad_sink s = {model->grads ? model->grads + off : NULL, off, model->hook, model->slice};
+  return s;
+}
+
 /* Backward of all maps (far levels lmin..L, then the close map), layer by
  * layer across the maps like maps_forward: dz^zeta = dout (on entry) ...
  * dz^0 added into din; the halo gradients of every map are on their way to
@@ -347,23 +361,24 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
  * gradients ping-pong between the map's own buffers (dscr for the close map,
  * dsf[l] for far level l), the second being the dead output gradient dout
  * when it is large enough. */
-static void maps_backward(h2_model *m, const real *params, real *grads, int want_dq, int nb,
-                          const h2_grad_hook *hook) {
+static void maps_backward(h2_model *m, const real *params, const h2_grad_sink *gs_model, int want_dq, int nb) {
   enum { MAXM = H2_TREE_MAX_DEPTH + 2 };
   h2_bsmap *f[MAXM];
   h2_halo *h[MAXM];
-  real **z[MAXM], *dout[MAXM], *din[MAXM], *pp[MAXM][2], *g[MAXM];
+  real **z[MAXM], *dout[MAXM], *din[MAXM], *pp[MAXM][2];
+  h2_grad_sink g[MAXM];
   const real *w[MAXM];
   int n = 0;
   const int zeta = m->zeta, act = m->cfg.activation;
   for (int l = m->has_far ? m->lmin : m->L + 1; l <= m->L; l++) {
     if (!m->far[l].active) continue;
     f[n] = &m->far[l], h[n] = l >= m->part.p ? &m->halo_far[l] : NULL, z[n] = m->zf[l];
-    w[n] = params + m->off_far[l], g[n] = grads + m->off_far[l];
+    w[n] = params + m->off_far[l], g[n] = map_sink(gs_model, m->off_far[l]);
     dout[n] = m->dwh[l], din[n] = m->dqh[l], pp[n][0] = m->dsf[l][0], pp[n][1] = m->dsf[l][1];
     n++;
   }
-  f[n] = &m->close, h[n] = &m->halo_close, z[n] = m->zc, w[n] = params + m->off_close, g[n] = grads + m->off_close;
+  f[n] = &m->close, h[n] = &m->halo_close, z[n] = m->zc, w[n] = params + m->off_close;
+  g[n] = map_sink(gs_model, m->off_close);
   dout[n] = m->dw, din[n] = want_dq ? m->dq : NULL, pp[n][0] = m->dscr[0], pp[n][1] = m->dscr[1];
   n++;
   for (int j = 0; j < n; j++) {
@@ -379,17 +394,17 @@ static void maps_backward(h2_model *m, const real *params, real *grads, int want
     }
     for (int j = 0; j < n; j++)
       if (h[j]) {
-        h2_bsl_backward(f[j], k, h[j]->rows_bnd, h[j]->n_bnd, w[j], g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
-                        m->scratch, m->gwork, hook);
+        h2_bsl_backward(f[j], k, h[j]->rows_bnd, h[j]->n_bnd, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
+                        m->scratch, m->gwork);
         if (dzi[j]) h2_halo_reverse_start(h[j], f[j], k - 1, dzi[j], nb);
       }
     for (int j = 0; j < n; j++) {
       if (h[j])
-        h2_bsl_backward(f[j], k, h[j]->rows_int, h[j]->n_int, w[j], g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
-                        m->scratch, m->gwork, hook);
+        h2_bsl_backward(f[j], k, h[j]->rows_int, h[j]->n_int, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
+                        m->scratch, m->gwork);
       else
-        h2_bsl_backward(f[j], k, NULL, 0, w[j], g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act, m->scratch,
-                        m->gwork, hook);
+        h2_bsl_backward(f[j], k, NULL, 0, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act, m->scratch,
+                        m->gwork);
     }
     for (int j = 0; j < n; j++)
       if (h[j] && dzi[j]) h2_halo_reverse_finish(h[j], f[j], k - 1, dzi[j], nb);
@@ -398,6 +413,7 @@ static void maps_backward(h2_model *m, const real *params, real *grads, int want
 
 void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq, const h2_grad_hook *hook) {
   const int L = m->L, r = m->r, zeta = m->zeta, p = m->part.p;
+  const h2_grad_sink gs = {grads, 0, hook, m->gslice};
   want_dq = want_dq && m->dq;
   if (want_dq) memset(m->dq, 0, sizeof(real) * (size_t)map_layer_len(&m->close, 0, nb));
   if (m->has_far) {
@@ -410,8 +426,10 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
       int n = leaf_n(m, m->close.first_row + k);
       const real *dwk = box_vec(&m->close, m->dw, zeta, k, nb);
       gemm(1, r, n, nb, params + m->off_U + m->leaf_voff[k], dwk, 0, box_vec(&m->far[L], m->dwh[L], zeta, k, nb));
-      gemm_grad(m, n, r, nb, dwk, box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), grads + m->off_U + m->leaf_voff[k]);
-      h2_grad_done(hook, grads + m->off_U + m->leaf_voff[k], (int64_t)n * r);
+      int64_t off = m->off_U + m->leaf_voff[k];
+      real *g = h2_grad_begin(&gs, off, (int64_t)n * r, 0);
+      gemm_grad(m, n, r, nb, dwk, box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), g);
+      h2_grad_done(&gs, off, g, (int64_t)n * r);
     }
     /* downward, fine to coarse: dS_c += dwh_{l+1}[c] wh_l[p]^T;  dwh_l[p] += S_c^T dwh_{l+1}[c] */
     for (int l = L - 1; l >= m->lmin; l--) {
@@ -423,14 +441,16 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
         const real *dch = l + 1 == p && m->coarse ? m->dwh_all + (int64_t)child * r * nb
                                                   : box_vec(fc, m->dwh[l + 1], zeta, child - fc->first_row, nb);
         const real *wp = box_vec(fp, m->zf[l][zeta], zeta, child / 2 - fp->first_row, nb);
-        gemm_grad(m, r, r, nb, dch, wp, transfer_grad(m, grads, m->off_S[l + 1], l + 1, child));
+        int64_t off = transfer_off(m, m->off_S[l + 1], l + 1, child);
+        real *g = h2_grad_begin(&gs, off, (int64_t)r * r, 0);
+        gemm_grad(m, r, r, nb, dch, wp, g);
         gemm(1, r, r, nb, transfer(m, params, m->off_S[l + 1], l + 1, child), dch, 1,
              box_vec(fp, m->dwh[l], zeta, child / 2 - fp->first_row, nb));
-        h2_grad_done(hook, transfer_grad(m, grads, m->off_S[l + 1], l + 1, child), (int64_t)r * r);
+        h2_grad_done(&gs, off, g, (int64_t)r * r);
       }
     }
   }
-  maps_backward(m, params, grads, want_dq, nb, hook);
+  maps_backward(m, params, &gs, want_dq, nb);
   if (!m->has_far) return;
   /* upward, coarse to fine: dT_c += dqh_l[p] qh_{l+1}[c]^T;  dqh_{l+1}[c] += T_c^T dqh_l[p] */
   if (m->coarse) memset(m->dqh_all, 0, sizeof(real) * ((size_t)1 << p) * r * nb);
@@ -439,11 +459,12 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
     int c0 = l + 1 <= p ? 0 : fc->first_row, nc = l + 1 <= p ? 1 << (l + 1) : fc->nrows;
     for (int child = c0; child < c0 + nc; child++) {
       const real *dp = box_vec(fp, m->dqh[l], 0, child / 2 - fp->first_row, nb);
-      gemm_grad(m, r, r, nb, dp, coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, child, nb),
-                transfer_grad(m, grads, m->off_T[l + 1], l + 1, child));
+      int64_t off = transfer_off(m, m->off_T[l + 1], l + 1, child);
+      real *g = h2_grad_begin(&gs, off, (int64_t)r * r, 0);
+      gemm_grad(m, r, r, nb, dp, coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, child, nb), g);
       gemm(1, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, child), dp, 1,
            coef(m, m->dqh[l + 1], m->dqh_all, l + 1, 0, child, nb));
-      h2_grad_done(hook, transfer_grad(m, grads, m->off_T[l + 1], l + 1, child), (int64_t)r * r);
+      h2_grad_done(&gs, off, g, (int64_t)r * r);
     }
     if (l + 1 == p && m->coarse) { /* this rank's share of the coarse gradient */
       real *mine = box_vec(fc, m->dqh[p], 0, 0, nb);
@@ -455,9 +476,11 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
   for (int k = 0; k < m->close.nrows; k++) {
     int n = leaf_n(m, m->close.first_row + k);
     const real *dqk = box_vec(&m->far[L], m->dqh[L], 0, k, nb);
-    gemm_grad(m, r, n, nb, dqk, box_vec(&m->close, m->zc[0], 0, k, nb), grads + m->off_V + m->leaf_voff[k]);
+    int64_t off = m->off_V + m->leaf_voff[k];
+    real *g = h2_grad_begin(&gs, off, (int64_t)n * r, 0);
+    gemm_grad(m, r, n, nb, dqk, box_vec(&m->close, m->zc[0], 0, k, nb), g);
     if (want_dq) gemm(1, n, r, nb, params + m->off_V + m->leaf_voff[k], dqk, 1, box_vec(&m->close, m->dq, 0, k, nb));
-    h2_grad_done(hook, grads + m->off_V + m->leaf_voff[k], (int64_t)n * r);
+    h2_grad_done(&gs, off, g, (int64_t)n * r);
   }
 }
 

@@ -274,11 +274,12 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   h2_model *m = &tr->model;
   int64_t n = m->nparams;
   if (!err) err = H2_CALLOC(tr->params, n);
-  if (!err) err = H2_CALLOC(tr->grads, n + 1);
+  /* a stored gradient only when replicas must sum it (train_step) */
+  if (!err && c->pd > 1) err = H2_CALLOC(tr->grads, n + 1);
   if (!err) err = H2_CALLOC(tr->m1, n);
   if (!err) err = H2_CALLOC(tr->v1, n);
   if (!err) { /* touch every page now: first-touch faults are not iteration time */
-    memset(tr->grads, 0, sizeof(real) * (size_t)(n + 1));
+    if (tr->grads) memset(tr->grads, 0, sizeof(real) * (size_t)(n + 1));
     memset(tr->m1, 0, sizeof(real) * (size_t)n);
     memset(tr->v1, 0, sizeof(real) * (size_t)n);
   }
@@ -336,9 +337,8 @@ static double forward_loss(h2_trainer *tr, int nb, int64_t total, int set_grad, 
 }
 
 /* The fused optimizer: Adam on one slice of the gradient buffer (h2_grad_hook). */
-static void adam_on_slice(void *ctx, real *g, int64_t n) {
+static void adam_on_slice(void *ctx, int64_t off, real *g, int64_t n) {
   h2_trainer *tr = ctx;
-  int64_t off = g - tr->grads;
   h2_adam_update(&tr->adam, tr->params + off, g, tr->m1 + off, tr->v1 + off, n);
 }
 
@@ -357,25 +357,27 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m);
   double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
   /* One replica: every gradient block is final as soon as the backward pass
-   * has produced it, so Adam updates it right then, while it is in cache
-   * (bitwise the same step as h2_adam_step afterwards).  Several replicas
-   * sum the gradients first.  Either way Adam leaves the gradients zeroed. */
+   * has produced it, so Adam updates it right then, while it is in cache,
+   * and the gradient is never stored whole (bitwise the same step as
+   * h2_adam_step afterwards).  Several replicas sum a stored gradient (and
+   * the loss) first; Adam leaves it zeroed for the next step. */
   const int fused = tr->comm.pd == 1;
   const h2_grad_hook hook = {adam_on_slice, tr};
   if (fused) {
     H2_TRY(check_loss(loss, it));
     h2_adam_begin(&tr->adam);
+    h2_model_backward(m, tr->params, NULL, (int)tr->b_local, 0, &hook);
+  } else {
+    h2_model_backward(m, tr->params, tr->grads, (int)tr->b_local, 0, NULL);
+    tr->grads[m->nparams] = (real)loss;
   }
-  h2_model_backward(m, tr->params, tr->grads, (int)tr->b_local, 0, fused ? &hook : NULL);
-  tr->grads[m->nparams] = (real)loss;
   double t2 = MPI_Wtime();
-  /* data parallelism: sum gradients (and the loss) over the replicas */
-  if (tr->comm.pd > 1)
+  if (!fused)
     H2_MPI(MPI_Allreduce(MPI_IN_PLACE, tr->grads, (int)(m->nparams + 1), H2_MPI_REAL, MPI_SUM, tr->comm.replica));
   double t3 = MPI_Wtime();
   tr->comm_bytes += h2_model_comm_bytes(m) - bytes0 + (tr->comm.pm > 1 ? 2.0 * tr->b_local * sizeof(double) : 0) +
-                    (tr->comm.pd > 1 ? (double)(m->nparams + 1) * sizeof(real) : 0);
-  *loss_out = tr->grads[m->nparams];
+                    (!fused ? (double)(m->nparams + 1) * sizeof(real) : 0);
+  *loss_out = fused ? loss : tr->grads[m->nparams];
   if (!fused) {
     H2_TRY(check_loss(*loss_out, it));
     h2_adam_step(&tr->adam, tr->params, tr->grads, tr->m1, tr->v1, m->nparams);

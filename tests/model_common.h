@@ -29,15 +29,16 @@ static inline double tm_uniform(uint64_t i, uint32_t stream) { return 2 * h2_rng
 /* A backward hook (h2_grad_hook) that checks its contract: every gradient
  * index is handed over exactly once, its value then is final, and its
  * parameters are not read afterwards — they are overwritten with NaN, which
- * would reach the gradients or dq if the backward pass read them again. */
+ * would reach the gradients or dq if the backward pass read them again.
+ * snap collects the handed-over values (the whole gradient when the
+ * backward pass stores none). */
 typedef struct {
   real *grads, *params, *snap;
   int *count;
 } tm_hook;
 
-static inline void tm_hook_fn(void *ctx, real *g, int64_t n) {
+static inline void tm_hook_fn(void *ctx, int64_t off, real *g, int64_t n) {
   tm_hook *h = ctx;
-  int64_t off = g - h->grads;
   for (int64_t i = 0; i < n; i++) {
     h->count[off + i]++;
     h->snap[off + i] = g[i];

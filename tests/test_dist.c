@@ -156,6 +156,23 @@ static void agreement(int N, int d, int leaf, int rank) {
     for (int64_t t = 0; t < n_own; t++)
       for (int s = 0; s < nb; s++)
         dm.zc[0][t * nb + s] = q_of(b0 + s, dm.tree.perm[t0 + t]), dt[t * nb + s] = t_of(b0 + s, dm.tree.perm[t0 + t]);
+    /* first the slice-by-slice backward (no stored gradient): it hands over
+     * exactly the gradient of the stored-gradient pass below */
+    real *q0 = malloc(sizeof(real) * (n_own * nb + 1));
+    memcpy(q0, dm.zc[0], sizeof(real) * (size_t)(n_own * nb));
+    real *pcopy = malloc(sizeof(real) * (dm.nparams + 1));
+    memcpy(pcopy, dp, sizeof(real) * (size_t)dm.nparams);
+    tm_hook hs = {NULL, pcopy, calloc(dm.nparams + 1, sizeof(real)), calloc(dm.nparams + 1, sizeof(int))};
+    const h2_grad_hook hook_s = {tm_hook_fn, &hs};
+    {
+      double ss[2 * NB];
+      h2_model_forward(&dm, dp, nb);
+      h2_loss_partial(&dm, dt, NULL, nb, ss);
+      MPI_Allreduce(MPI_IN_PLACE, ss, 2 * nb, MPI_DOUBLE, MPI_SUM, part.comm);
+      h2_loss_finish(&dm, dt, nb, ss, NB, 1, NULL);
+      h2_model_backward(&dm, pcopy, NULL, nb, 1, &hook_s);
+      memcpy(dm.zc[0], q0, sizeof(real) * (size_t)(n_own * nb));
+    }
     h2_model_forward(&dm, dp, nb);
     cmp_acc cw = {0, 1e-300};
     for (int64_t t = 0; t < n_own; t++)
@@ -176,7 +193,11 @@ static void agreement(int N, int d, int leaf, int rank) {
     ck_assert_msg(bad == 0, "P=%d P_m=%d: %lld of %lld gradients broke the hook contract", P, pm, (long long)bad,
                   (long long)dm.nparams);
     for (int64_t t = 0; t < n_own * nb; t++) ck_assert_msg(isfinite(dm.dq[t]), "dq read a handed-over parameter");
-    free(hk.snap), free(hk.count);
+    int64_t bad_s = 0;
+    for (int64_t i = 0; i < dm.nparams; i++) bad_s += hs.count[i] != 1 || hs.snap[i] != dg[i];
+    ck_assert_msg(bad_s == 0, "P=%d P_m=%d: slice-by-slice backward: %lld of %lld gradients differ or not handed over once",
+                  P, pm, (long long)bad_s, (long long)dm.nparams);
+    free(hk.snap), free(hk.count), free(hs.snap), free(hs.count), free(q0), free(pcopy);
     MPI_Allreduce(MPI_IN_PLACE, dg, (int)dm.nparams, H2_MPI_REAL, MPI_SUM, replica);
     cmp_acc cg = {0, 1e-300};
     for_each_pair(&dm, dg, &sm, sg, cmp_pair, &cg);

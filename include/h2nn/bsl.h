@@ -31,6 +31,7 @@ enum { H2_ACT_RELU = 0, H2_ACT_TANH = 1, H2_ACT_LINEAR = 2 };
 #define h2_bsmap_free H2_PREC(h2_bsmap_free)
 #define h2_bsl_forward H2_PREC(h2_bsl_forward)
 #define h2_bsl_backward H2_PREC(h2_bsl_backward)
+#define h2_bsmap_max_slice H2_PREC(h2_bsmap_max_slice)
 #define h2_bsmap_row_to_blocks H2_PREC(h2_bsmap_row_to_blocks)
 #define h2_bsmap_blocks_to_row H2_PREC(h2_bsmap_blocks_to_row)
 
@@ -58,16 +59,38 @@ typedef struct {
 #define BS_WOFF(m, k, i) ((m)->woff[(int64_t)(k) * (m)->nrows + (i)])
 #define BS_BOFF(m, k, i) ((m)->boff[(int64_t)(k) * (m)->nrows + (i)])
 
-/* Called by the backward passes on each slice of the gradient buffer once
- * that slice is final for the step and its parameters are no longer read,
- * e.g. to run the optimizer on it while it is in cache (NULL fn: none). */
+/* Called by a backward pass on each slice of the parameter gradient, with
+ * the slice's offset in the flat parameter buffer, as soon as the slice is
+ * final for the step and its parameters are no longer read by the pass:
+ * e.g. to run the optimizer on it while it is in cache. */
 typedef struct {
-  void (*fn)(void *ctx, real *grads, int64_t n);
+  void (*fn)(void *ctx, int64_t off, real *g, int64_t n);
   void *ctx;
 } h2_grad_hook;
 
-static inline void h2_grad_done(const h2_grad_hook *hook, real *grads, int64_t n) {
-  if (hook && hook->fn && n > 0) hook->fn(hook->ctx, grads, n);
+/* Where a backward pass puts parameter gradients: accumulated into `grads`
+ * (parameter layout, from the map's first parameter; offsets in the flat
+ * buffer are base + local offset), or — grads == NULL — computed slice by
+ * slice in the small scratch `slice` and only handed to the hook, never
+ * stored whole. */
+typedef struct {
+  real *grads;
+  int64_t base;
+  const h2_grad_hook *hook;
+  real *slice;
+} h2_grad_sink;
+
+/* Where the gradient slice at local offset `off` (n reals) accumulates:
+ * in grads, or zeroed scratch at slice + at. */
+static inline real *h2_grad_begin(const h2_grad_sink *s, int64_t off, int64_t n, int64_t at) {
+  if (s->grads) return s->grads + off;
+  for (int64_t i = 0; i < n; i++) s->slice[at + i] = 0;
+  return s->slice + at;
+}
+
+/* The slice g at local offset off is final: hand it to the hook. */
+static inline void h2_grad_done(const h2_grad_sink *s, int64_t off, real *g, int64_t n) {
+  if (s->hook && s->hook->fn && n > 0) s->hook->fn(s->hook->ctx, s->base + off, g, n);
 }
 
 /* box_width[k * nboxes + box]: width of every box of the level at layer k. */
@@ -87,10 +110,14 @@ void h2_bsl_forward(const h2_bsmap *m, int k, const int *rows, int nrows, const 
  * when dzin != NULL, adds W^T dz into dzin (own and halo slots of layer k-1;
  * the caller zeroes it first and sums halo slots at their owners).
  * gwork: workspace of h2_gemm_grad_work(max width, max_gather, nb).
- * hook (may be NULL) gets each row's dW and db when the row is done. */
-void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, real *grads,
+ * gs: where dW, db go (slice scratch: h2_bsmap_max_slice reals); its hook
+ * gets each row's dW and db when the row is done. */
+void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const real *params, const h2_grad_sink *gs,
                      const real *zin, const real *zout, real *dzout, real *dzin, int nb, int act, real *scratch,
-                     real *gwork, const h2_grad_hook *hook);
+                     real *gwork);
+
+/* Largest w_i * (rowin_i + 1) over rows and layers: one row's dW and db. */
+int64_t h2_bsmap_max_slice(const h2_bsmap *m);
 
 /* Own row i's layer-k weights between the in-memory row layout and the
  * checkpoint's block-contiguous layout (blocks in column order). */

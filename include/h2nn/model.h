@@ -73,7 +73,7 @@ typedef struct {
   int64_t n_params_V;        /* r * (points of own leaves) */
   /* activations and their gradients */
   real **zc, ***zf;
-  real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch, *gwork;
+  real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch, *gwork, *gslice;
   int64_t dscr_len;          /* reals in dscr[0] (and dscr[1] when allocated): the close map's hidden gradients */
   real *(*dsf)[2];           /* dsf[l]: far level l's hidden-gradient buffers ([1] only when needed) */
   real *qh_all, *dwh_all, *dqh_all; /* coarse: level-p coefficients of every box */
@@ -105,9 +105,12 @@ void h2_model_forward(h2_model *m, const real *params, int nb);
  * grads (caller zeroes); when want_dq (needs cfg.input_grad), leaves dL/dq
  * in m->dq.  m->dw shares its memory with the output w = zc[zeta]: the last
  * layer has no activation, so the backward pass never reads w.
- * hook (NULL: none) is called exactly once on every slice of grads, covering
- * [0, nparams), as soon as the slice is final and its parameters are no
- * longer read by this pass: it may update them (the fused optimizer step). */
+ * hook (NULL: none) is called exactly once on every slice of the gradient,
+ * the slices covering [0, nparams), as soon as the slice is final and its
+ * parameters are no longer read by this pass: it may update them (the
+ * fused optimizer step).  grads == NULL (needs a hook): the gradient is
+ * never stored whole, each slice is computed in a small scratch and only
+ * handed to the hook — it saves a parameter-sized buffer. */
 void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq, const h2_grad_hook *hook);
 
 /* A buffer of at least `need` reals that is free from the start of a forward

@@ -37,7 +37,7 @@ typedef struct {
   h2_data data;
   h2_model model;
   int activation;
-  real *params, *grads, *m1, *v1; /* grads has nparams + 1 entries: the last carries the loss */
+  real *params, *grads, *m1, *v1; /* grads (only with data-parallel replicas) has nparams + 1 entries: the last carries the loss */
   h2_adam adam;
   h2_history hist;
   int64_t b_first, b_local;       /* this replica's slice of the global batch */
