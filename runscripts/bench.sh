@@ -34,23 +34,26 @@ bench() {
 
 row() { # label np json -> markdown row
   local label=$1 np=$2 j=$3
-  local ms gf bytes rss
+  local ms gf bytes share rss
   ms=$(echo "$j" | field ms_per_iteration); gf=$(echo "$j" | field gflops)
-  bytes=$(echo "$j" | field comm_bytes_per_iteration); rss=$(echo "$j" | field peak_rss_mb)
-  printf '| %s | %s | %s | %.3f | %.1f | %.0f%% | %.3g | %.0f |\n' "$label" "$(echo "$j" | field N)" "$np" "$ms" "$gf" \
-    "$(awk -v g="$gf" -v p="$peak_core" -v n="$np" 'BEGIN {print 100 * g / (p * n)}')" "$bytes" "$rss"
+  bytes=$(echo "$j" | field comm_bytes_per_iteration); share=$(echo "$j" | field comm_share)
+  rss=$(echo "$j" | field peak_rss_mb)
+  printf '| %s | %s | %s | %.3f | %.1f | %.0f%% | %.3g | %.0f%% | %.0f |\n' "$label" "$(echo "$j" | field N)" "$np" "$ms" \
+    "$gf" "$(awk -v g="$gf" -v p="$peak_core" -v n="$np" 'BEGIN {print 100 * g / (p * n)}')" "$bytes" \
+    "$(awk -v s="$share" 'BEGIN {print 100 * s}')" "$rss"
 }
 
 table="$out/table.md"
 {
   echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), median of $reps runs."
   echo
-  echo "| case | N | ranks | ms / iteration | GFLOP/s | % of sgemm peak | comm bytes / it | peak RSS MB (all ranks) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| case | N | ranks | ms / iteration | GFLOP/s | % of sgemm peak | comm bytes / it | time waiting for comm | peak RSS MB (all ranks) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } > "$table"
 for n in 320 1280 16384; do
+  its=1000; [ "$n" -gt 4096 ] && its=200   # long enough that start-up effects vanish
   for np in 1 2; do
-    j=$(bench "$np" 200 --synthetic "$n")
+    j=$(bench "$np" "$its" --synthetic "$n")
     row "PyTorch comparison" "$np" "$j" >> "$table"
   done
 done
@@ -71,6 +74,8 @@ done
 if [ "${BIG:-0}" = 1 ]; then
   j=$(reps=1 bench 2 3 --synthetic 1048576 --leaf-size 32)
   row "N = 2^20, leaf 32" 2 "$j" >> "$table"
+  ms=$(echo "$j" | field ms_per_iteration)
+  awk -v n=1048576 -v ms="$ms" 'BEGIN {printf "%d %.4f %.5f\n", n, ms, 1000 * ms / n / 64}' >> "$curve"
 fi
 gnuplot <<GP
 set terminal pngcairo size 900,560 font 'Sans,11'

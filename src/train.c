@@ -354,7 +354,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   batch_ids(tr, it);
   /* a failed read on any rank stops every rank here, before any collective */
   H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, m->zc[0], tr->bt)));
-  double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m);
+  double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m), wait0 = h2_model_comm_wait(m);
   double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
   /* One replica: every gradient block is final as soon as the backward pass
    * has produced it, so Adam updates it right then, while it is in cache,
@@ -372,6 +372,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
     tr->grads[m->nparams] = (real)loss;
   }
   double t2 = MPI_Wtime();
+  tr->step_wait += h2_model_comm_wait(m) - wait0;
   if (!fused)
     H2_MPI(MPI_Allreduce(MPI_IN_PLACE, tr->grads, (int)(m->nparams + 1), H2_MPI_REAL, MPI_SUM, tr->comm.replica));
   double t3 = MPI_Wtime();
@@ -508,7 +509,7 @@ void h2_trainer_report(h2_trainer *tr) {
   double flops_sample = h2_model_flops(&tr->model), flops_model = 0, bytes = 0;
   MPI_Allreduce(&flops_sample, &flops_model, 1, MPI_DOUBLE, MPI_SUM, c->model);
   MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world);
-  double halo_wait = h2_model_comm_wait(&tr->model), halo_wait_max = 0;
+  double halo_wait = tr->step_wait, halo_wait_max = 0;
   MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
   if (c->rank != 0) return;
   int64_t iters = tr->iter_done_this_run;
@@ -517,24 +518,26 @@ void h2_trainer_report(h2_trainer *tr) {
   double ms = iters ? 1e3 * step_time / (double)iters : 0;
   /* forward + backward ~ 3x the forward multiply-adds, over the global batch */
   double gflops = iters ? 3.0 * flops_model * (double)tr->opt.batch_size / (ms * 1e-3) * 1e-9 : 0;
+  /* share of the training steps spent in communication: message waits and the gradient allreduce */
+  double comm_share = step_time > 0 ? (halo_wait_max + phase[H2_PH_ALLREDUCE]) / step_time : 0;
   if (!tr->opt.quiet) {
     printf("\nh2nn_mpi: done: %lld iterations in %.2f s (%.3f ms/iteration, %.1f GFLOP/s)\n", (long long)iters, wall, ms,
            gflops);
     printf("h2nn_mpi: mean relative error: train %.5f, test %.5f\n", tr->train_error, tr->test_error);
-    printf("h2nn_mpi: time per phase (max over ranks): data %.2f s, compute %.2f s (of which halo/coarse-tree waits "
+    printf("h2nn_mpi: time per training phase (max over ranks): data %.2f s, compute %.2f s (of which halo/coarse-tree waits "
            "%.2f s), gradient allreduce %.2f s, optimizer %.2f s, evaluation %.2f s, checkpoint I/O %.2f s\n",
            phase[H2_PH_DATA], phase[H2_PH_COMPUTE], halo_wait_max, phase[H2_PH_ALLREDUCE], phase[H2_PH_OPTIM],
            phase[H2_PH_EVAL], phase[H2_PH_IO]);
-    printf("h2nn_mpi: communication: %.3g bytes per iteration over all ranks (halo, coarse tree, loss, gradients)\n",
-           bytes_iter);
+    printf("h2nn_mpi: communication: %.3g bytes per iteration over all ranks (halo, coarse tree, loss, gradients), "
+           "%.1f%% of the training time waiting for it\n", bytes_iter, 100 * comm_share);
     printf("h2nn_mpi: peak memory %.1f MB summed over ranks (max %.1f MB per rank)\n", rss_sum, rss_max);
     if (tr->opt.checkpoint && *tr->opt.checkpoint) printf("h2nn_mpi: checkpoint written to %s\n", tr->opt.checkpoint);
   }
   printf("{\"mode\":\"train\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"params\":%lld,\"iterations\":%lld,"
          "\"train_error\":%.8g,\"test_error\":%.8g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
-         "\"comm_bytes_per_iteration\":%.0f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
+         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
          tr->data.N, tr->data.d, c->size, c->pm, (long long)tr->nparams_global, (long long)tr->adam.step,
-         tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, rss_sum, rss_max);
+         tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, comm_share, rss_sum, rss_max);
   fflush(stdout);
 }
 
