@@ -110,7 +110,7 @@ static int load_cache(h2_data *ds, const h2_model *m, MPI_Comm comm) {
   if (!err) err = H2_MALLOC(send, chunk * N * (P / pm));
   if (!err) err = H2_MALLOC(recv, chunk * n * P);
   for (int set = 0; set < 2 && !err; set++)
-    for (int kind = 0; kind < 2 && !err; kind++) err = H2_MALLOC(ds->cache[set][kind], ds->count[set] * n);
+    for (int kind = 0; kind < 2 && !err; kind++) err = H2_CALLOC_BIG(ds->cache[set][kind], ds->count[set] * n);
   err = h2_error_sync(comm, err); /* all ranks enter the exchange rounds, or none */
   for (int set = 0; set < 2 && !err; set++)
     for (int kind = 0; kind < 2 && !err; kind++) {

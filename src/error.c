@@ -1,11 +1,13 @@
 /* error.c — the error record, its propagation trace and collective agreement.
  * See error.h for the contract. */
+#define _DEFAULT_SOURCE /* posix_memalign, madvise */
 #include "h2nn/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define H2_MSG_MAX 1024
 #define H2_WHERE_MAX 1024
@@ -72,6 +74,21 @@ int h2_malloc_(void **p, size_t bytes, const char *file, int line) {
   *p = malloc(bytes ? bytes : 1);
   if (!*p)
     return h2_error_set(file, line, H2_EMEM, "out of memory allocating %zu bytes", bytes);
+  return 0;
+}
+
+int h2_calloc_big_(void **p, size_t bytes, const char *file, int line) {
+  const size_t huge = (size_t)2 << 20;
+  if (bytes < 2 * huge) return h2_calloc_(p, bytes, file, line);
+  size_t rounded = (bytes + huge - 1) / huge * huge;
+  if (posix_memalign(p, huge, rounded)) {
+    *p = NULL;
+    return h2_error_set(file, line, H2_EMEM, "out of memory allocating %zu bytes", bytes);
+  }
+#ifdef MADV_HUGEPAGE
+  (void)madvise(*p, rounded, MADV_HUGEPAGE); /* advice only: without THP it changes nothing */
+#endif
+  memset(*p, 0, rounded);
   return 0;
 }
 

@@ -156,8 +156,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   for (int l = m->lmin; l <= L; l++) gsl = gsl > h2_bsmap_max_slice(&m->far[l]) ? gsl : h2_bsmap_max_slice(&m->far[l]);
   len += (need2 ? 2 : 1) * scr + gat * B + 3 * all_p + gw + gsl;
   m->mem_len = len;
-  H2_TRY(H2_MALLOC(m->mem, len));
-  memset(m->mem, 0, sizeof(real) * (size_t)len); /* touch every page now, not in the first iteration */
+  H2_TRY(H2_CALLOC_BIG(m->mem, len)); /* touches every page now, not in the first iteration */
   real *p = m->mem;
 #define TAKE(ptr, n) do { (ptr) = p; p += (n); } while (0)
   H2_TRY(H2_CALLOC(m->zc, zeta + 1));

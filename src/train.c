@@ -273,16 +273,12 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   err = h2_data_bind(ds, &tr->model, opt->data_memory_mb, tr->capacity, world);
   h2_model *m = &tr->model;
   int64_t n = m->nparams;
-  if (!err) err = H2_CALLOC(tr->params, n);
+  /* (H2_CALLOC_BIG touches every page now: first-touch faults are not iteration time) */
+  if (!err) err = H2_CALLOC_BIG(tr->params, n);
   /* a stored gradient only when replicas must sum it (train_step) */
-  if (!err && c->pd > 1) err = H2_CALLOC(tr->grads, n + 1);
-  if (!err) err = H2_CALLOC(tr->m1, n);
-  if (!err) err = H2_CALLOC(tr->v1, n);
-  if (!err) { /* touch every page now: first-touch faults are not iteration time */
-    if (tr->grads) memset(tr->grads, 0, sizeof(real) * (size_t)(n + 1));
-    memset(tr->m1, 0, sizeof(real) * (size_t)n);
-    memset(tr->v1, 0, sizeof(real) * (size_t)n);
-  }
+  if (!err && c->pd > 1) err = H2_CALLOC_BIG(tr->grads, n + 1);
+  if (!err) err = H2_CALLOC_BIG(tr->m1, n);
+  if (!err) err = H2_CALLOC_BIG(tr->v1, n);
   /* targets live in the model's backward scratch when it is large enough */
   if (!err) tr->bt = h2_model_target_buffer(m, ds->n_own * tr->capacity);
   tr->bt_owned = !err && !tr->bt;

@@ -68,6 +68,14 @@ int h2_calloc_(void **p, size_t bytes, const char *file, int line);
 #define H2_MALLOC(p, n) h2_malloc_((void **)&(p), (size_t)(n) * sizeof(*(p)), __FILE__, __LINE__)
 #define H2_CALLOC(p, n) h2_calloc_((void **)&(p), (size_t)(n) * sizeof(*(p)), __FILE__, __LINE__)
 
+/* Zeroed allocation for the large, long-lived buffers (parameters, Adam
+ * moments, activations, cached data): aligned to 2 MiB and advised as
+ * transparent huge pages when large, so that sweeping them costs fewer TLB
+ * misses; every page is touched here, not in the first iteration.  free()
+ * releases it. */
+int h2_calloc_big_(void **p, size_t bytes, const char *file, int line);
+#define H2_CALLOC_BIG(p, n) h2_calloc_big_((void **)&(p), (size_t)(n) * sizeof(*(p)), __FILE__, __LINE__)
+
 #define H2_MPI(call)                                                        \
   do {                                                                      \
     int h2_m_ = (call);                                                     \
