@@ -134,6 +134,13 @@ void h2_halo_wait(h2_halo *h) {
   h->nreq = 0;
 }
 
+void h2_halo_progress(h2_halo *h) {
+  if (!h->nreq) return;
+  int done = 0;
+  MPI_Testall(h->nreq, h->req, &done, MPI_STATUSES_IGNORE);
+  if (done) h->nreq = 0;
+}
+
 void h2_halo_reverse_start(h2_halo *h, const h2_bsmap *f, int k, real *dz, int nb) {
   h->nreq = 0;
   if (!h->nnb) return;

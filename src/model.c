@@ -253,6 +253,14 @@ static real *coef(h2_model *m, real *buf, real *all, int l, int k, int box, int 
 }
 
 /* one map's layers, halo exchange overlapped with interior rows */
+/* Interior rows computed between two calls to MPI progress (h2_halo_progress). */
+#define PROGRESS_ROWS 4
+
+static void progress_all(h2_halo **h, int n) {
+  for (int j = 0; j < n; j++)
+    if (h[j]) h2_halo_progress(h[j]);
+}
+
 /* Forward of all maps (far levels lmin..L, then the close map), layer by layer
  * across the maps: layer k's halo messages of every map are in flight while
  * every map's interior rows are computed, so a rank meets its neighbours
@@ -280,8 +288,15 @@ static void maps_forward(h2_model *m, const real *params, int nb) {
     for (int j = 0; j < n; j++)
       if (h[j]) h2_halo_forward_start(h[j], f[j], k - 1, z[j][k - 1], nb);
     for (int j = 0; j < n; j++) {
-      if (h[j]) h2_bsl_forward(f[j], k, h[j]->rows_int, h[j]->n_int, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
-      else h2_bsl_forward(f[j], k, NULL, 0, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
+      if (!h[j]) {
+        h2_bsl_forward(f[j], k, NULL, 0, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
+        continue;
+      }
+      for (int r0 = 0; r0 < h[j]->n_int; r0 += PROGRESS_ROWS) {
+        int nr = h[j]->n_int - r0 < PROGRESS_ROWS ? h[j]->n_int - r0 : PROGRESS_ROWS;
+        h2_bsl_forward(f[j], k, h[j]->rows_int + r0, nr, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
+        progress_all(h, n);
+      }
     }
     for (int j = 0; j < n; j++)
       if (h[j]) {
@@ -398,12 +413,17 @@ static void maps_backward(h2_model *m, const real *params, const h2_grad_sink *g
         if (dzi[j]) h2_halo_reverse_start(h[j], f[j], k - 1, dzi[j], nb);
       }
     for (int j = 0; j < n; j++) {
-      if (h[j])
-        h2_bsl_backward(f[j], k, h[j]->rows_int, h[j]->n_int, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
-                        m->scratch, m->gwork);
-      else
+      if (!h[j]) {
         h2_bsl_backward(f[j], k, NULL, 0, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act, m->scratch,
                         m->gwork);
+        continue;
+      }
+      for (int r0 = 0; r0 < h[j]->n_int; r0 += PROGRESS_ROWS) {
+        int nr = h[j]->n_int - r0 < PROGRESS_ROWS ? h[j]->n_int - r0 : PROGRESS_ROWS;
+        h2_bsl_backward(f[j], k, h[j]->rows_int + r0, nr, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
+                        m->scratch, m->gwork);
+        progress_all(h, n);
+      }
     }
     for (int j = 0; j < n; j++)
       if (h[j] && dzi[j]) h2_halo_reverse_finish(h[j], f[j], k - 1, dzi[j], nb);

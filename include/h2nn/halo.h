@@ -25,6 +25,7 @@
 #define h2_halo_free H2_PREC(h2_halo_free)
 #define h2_halo_forward_start H2_PREC(h2_halo_forward_start)
 #define h2_halo_wait H2_PREC(h2_halo_wait)
+#define h2_halo_progress H2_PREC(h2_halo_progress)
 #define h2_halo_reverse_start H2_PREC(h2_halo_reverse_start)
 #define h2_halo_reverse_finish H2_PREC(h2_halo_reverse_finish)
 
@@ -60,6 +61,12 @@ void h2_halo_free(h2_halo *h);
  * this rank's halo slots of z in place.  Complete with h2_halo_wait. */
 void h2_halo_forward_start(h2_halo *h, const h2_bsmap *f, int k, real *z, int nb);
 void h2_halo_wait(h2_halo *h);
+
+/* Let MPI advance the exchange in flight (MPI_Testall) while the caller
+ * computes: messages above the transport's eager limit move only when both
+ * sides enter MPI, so a rank calls this between chunks of interior rows
+ * instead of leaving all the progress to h2_halo_wait. */
+void h2_halo_progress(h2_halo *h);
 
 /* Backward: send the gradients accumulated in this rank's halo slots of dz
  * (layer k) to their owners; finish adds the gradients received for own
