@@ -7,3 +7,9 @@ if [ "$(id -u)" -eq 0 ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
 export OMPI_MCA_rmaps_base_oversubscribe=1
+# With the munge package installed but its daemon not running (e.g. SLURM's
+# packages on a workstation), PMIx's munge security plugin retries the
+# socket for ~2.3 s at every launch; skip the plugin unless munged is up.
+if [ -e /usr/sbin/munged ] && ! pgrep -x munged > /dev/null 2>&1; then
+  export PMIX_MCA_psec=^munge
+fi
