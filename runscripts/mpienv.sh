@@ -13,3 +13,8 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 if [ -e /usr/sbin/munged ] && ! pgrep -x munged > /dev/null 2>&1; then
   export PMIX_MCA_psec=^munge
 fi
+# Shared-memory messages up to 32 KB go eagerly (default 4 KB): a halo box
+# of the close map is 10 KB, and above the eager limit Open MPI's vader
+# transport needs a rendezvous and a cross-process copy (CMA) for each one —
+# 10-12 % of an iteration at N = 1280 on 2 ranks (docs/performance.md).
+export OMPI_MCA_btl_vader_eager_limit=${OMPI_MCA_btl_vader_eager_limit:-32768}
