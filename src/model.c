@@ -234,14 +234,13 @@ static real *box_vec(const h2_bsmap *f, real *buf, int k, int slot, int nb) {
 }
 
 /* T_c / S_c of child box c of level l (global index) */
-static const real *transfer(const h2_model *m, const real *params, int64_t off_l, int l, int c) {
-  int first = l <= m->part.p ? 0 : m->part.mrank << (l - m->part.p);
-  return params + off_l + (int64_t)(c - first) * m->r * m->r;
-}
-/* offset of T_c / S_c in the flat parameter buffer */
+/* offset of T_c / S_c of child box c of level l (global index) in the flat parameter buffer */
 static int64_t transfer_off(const h2_model *m, int64_t off_l, int l, int c) {
   int first = l <= m->part.p ? 0 : m->part.mrank << (l - m->part.p);
   return off_l + (int64_t)(c - first) * m->r * m->r;
+}
+static const real *transfer(const h2_model *m, const real *params, int64_t off_l, int l, int c) {
+  return params + transfer_off(m, off_l, l, c);
 }
 
 /* coefficient block of box (global index) on level l: own/replicated slot,
@@ -253,12 +252,34 @@ static real *coef(h2_model *m, real *buf, real *all, int l, int k, int box, int 
 }
 
 /* one map's layers, halo exchange overlapped with interior rows */
+/* The maps that compute something: the active far levels lmin..L, then the
+ * close map (level -1); h is NULL when the map exchanges no halo. */
+typedef struct {
+  h2_bsmap *f;
+  h2_halo *h;
+  real **z;    /* activations of layers 0..zeta */
+  int64_t off; /* first parameter in the flat buffer */
+  int level;   /* far level, or -1 for the close map */
+} map_ref;
+enum { MAX_MAPS = H2_TREE_MAX_DEPTH + 2 };
+
+static int active_maps(h2_model *m, map_ref *mp) {
+  int n = 0;
+  for (int l = m->has_far ? m->lmin : m->L + 1; l <= m->L; l++)
+    if (m->far[l].active)
+      mp[n++] = (map_ref){&m->far[l], l >= m->part.p ? &m->halo_far[l] : NULL, m->zf[l], m->off_far[l], l};
+  mp[n++] = (map_ref){&m->close, &m->halo_close, m->zc, m->off_close, -1};
+  for (int j = 0; j < n; j++)
+    if (mp[j].h && !mp[j].h->active) mp[j].h = NULL;
+  return n;
+}
+
 /* Interior rows computed between two calls to MPI progress (h2_halo_progress). */
 #define PROGRESS_ROWS 4
 
-static void progress_all(h2_halo **h, int n) {
+static void progress_all(const map_ref *mp, int n) {
   for (int j = 0; j < n; j++)
-    if (h[j]) h2_halo_progress(h[j]);
+    if (mp[j].h) h2_halo_progress(mp[j].h);
 }
 
 /* Forward of all maps (far levels lmin..L, then the close map), layer by layer
@@ -266,42 +287,31 @@ static void progress_all(h2_halo **h, int n) {
  * every map's interior rows are computed, so a rank meets its neighbours
  * once per layer (zeta times per pass), not once per layer and map. */
 static void maps_forward(h2_model *m, const real *params, int nb) {
-  h2_bsmap *f[H2_TREE_MAX_DEPTH + 2];
-  h2_halo *h[H2_TREE_MAX_DEPTH + 2];
-  real **z[H2_TREE_MAX_DEPTH + 2];
-  const real *w[H2_TREE_MAX_DEPTH + 2];
-  int n = 0;
-  for (int l = m->has_far ? m->lmin : m->L + 1; l <= m->L; l++) {
-    if (!m->far[l].active) {
-      memset(m->zf[l][m->zeta], 0, sizeof(real) * (size_t)map_layer_len(&m->far[l], m->zeta, nb));
-      continue;
-    }
-    f[n] = &m->far[l], h[n] = l >= m->part.p ? &m->halo_far[l] : NULL, z[n] = m->zf[l], w[n] = params + m->off_far[l];
-    n++;
-  }
-  f[n] = &m->close, h[n] = &m->halo_close, z[n] = m->zc, w[n] = params + m->off_close;
-  n++;
-  for (int j = 0; j < n; j++)
-    if (h[j] && !h[j]->active) h[j] = NULL;
+  map_ref mp[MAX_MAPS];
+  int n = active_maps(m, mp);
+  const real *w[MAX_MAPS];
+  for (int j = 0; j < n; j++) w[j] = params + mp[j].off;
+  for (int l = m->has_far ? m->lmin : m->L + 1; l <= m->L; l++) /* inactive levels contribute nothing */
+    if (!m->far[l].active) memset(m->zf[l][m->zeta], 0, sizeof(real) * (size_t)map_layer_len(&m->far[l], m->zeta, nb));
   const int act = m->cfg.activation;
   for (int k = 1; k <= m->zeta; k++) {
     for (int j = 0; j < n; j++)
-      if (h[j]) h2_halo_forward_start(h[j], f[j], k - 1, z[j][k - 1], nb);
+      if (mp[j].h) h2_halo_forward_start(mp[j].h, mp[j].f, k - 1, mp[j].z[k - 1], nb);
     for (int j = 0; j < n; j++) {
-      if (!h[j]) {
-        h2_bsl_forward(f[j], k, NULL, 0, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
+      if (!mp[j].h) {
+        h2_bsl_forward(mp[j].f, k, NULL, 0, w[j], mp[j].z[k - 1], mp[j].z[k], nb, act, m->scratch);
         continue;
       }
-      for (int r0 = 0; r0 < h[j]->n_int; r0 += PROGRESS_ROWS) {
-        int nr = h[j]->n_int - r0 < PROGRESS_ROWS ? h[j]->n_int - r0 : PROGRESS_ROWS;
-        h2_bsl_forward(f[j], k, h[j]->rows_int + r0, nr, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
-        progress_all(h, n);
+      for (int r0 = 0; r0 < mp[j].h->n_int; r0 += PROGRESS_ROWS) {
+        int nr = mp[j].h->n_int - r0 < PROGRESS_ROWS ? mp[j].h->n_int - r0 : PROGRESS_ROWS;
+        h2_bsl_forward(mp[j].f, k, mp[j].h->rows_int + r0, nr, w[j], mp[j].z[k - 1], mp[j].z[k], nb, act, m->scratch);
+        progress_all(mp, n);
       }
     }
     for (int j = 0; j < n; j++)
-      if (h[j]) {
-        h2_halo_wait(h[j]);
-        h2_bsl_forward(f[j], k, h[j]->rows_bnd, h[j]->n_bnd, w[j], z[j][k - 1], z[j][k], nb, act, m->scratch);
+      if (mp[j].h) {
+        h2_halo_wait(mp[j].h);
+        h2_bsl_forward(mp[j].f, k, mp[j].h->rows_bnd, mp[j].h->n_bnd, w[j], mp[j].z[k - 1], mp[j].z[k], nb, act, m->scratch);
       }
   }
 }
@@ -376,57 +386,48 @@ static h2_grad_sink map_sink(const h2_grad_sink *model, int64_t off) {
  * dsf[l] for far level l), the second being the dead output gradient dout
  * when it is large enough. */
 static void maps_backward(h2_model *m, const real *params, const h2_grad_sink *gs_model, int want_dq, int nb) {
-  enum { MAXM = H2_TREE_MAX_DEPTH + 2 };
-  h2_bsmap *f[MAXM];
-  h2_halo *h[MAXM];
-  real **z[MAXM], *dout[MAXM], *din[MAXM], *pp[MAXM][2];
-  h2_grad_sink g[MAXM];
-  const real *w[MAXM];
-  int n = 0;
+  map_ref mp[MAX_MAPS];
+  int n = active_maps(m, mp);
+  real *dout[MAX_MAPS], *din[MAX_MAPS], *pp[MAX_MAPS][2];
+  h2_grad_sink g[MAX_MAPS];
+  const real *w[MAX_MAPS];
   const int zeta = m->zeta, act = m->cfg.activation;
-  for (int l = m->has_far ? m->lmin : m->L + 1; l <= m->L; l++) {
-    if (!m->far[l].active) continue;
-    f[n] = &m->far[l], h[n] = l >= m->part.p ? &m->halo_far[l] : NULL, z[n] = m->zf[l];
-    w[n] = params + m->off_far[l], g[n] = map_sink(gs_model, m->off_far[l]);
-    dout[n] = m->dwh[l], din[n] = m->dqh[l], pp[n][0] = m->dsf[l][0], pp[n][1] = m->dsf[l][1];
-    n++;
-  }
-  f[n] = &m->close, h[n] = &m->halo_close, z[n] = m->zc, w[n] = params + m->off_close;
-  g[n] = map_sink(gs_model, m->off_close);
-  dout[n] = m->dw, din[n] = want_dq ? m->dq : NULL, pp[n][0] = m->dscr[0], pp[n][1] = m->dscr[1];
-  n++;
   for (int j = 0; j < n; j++) {
-    if (h[j] && !h[j]->active) h[j] = NULL;
-    if (hidden_len(f[j], zeta, nb) <= map_layer_len(f[j], zeta, nb)) pp[j][1] = dout[j];
+    w[j] = params + mp[j].off, g[j] = map_sink(gs_model, mp[j].off);
+    int l = mp[j].level;
+    dout[j] = l < 0 ? m->dw : m->dwh[l];
+    din[j] = l < 0 ? (want_dq ? m->dq : NULL) : m->dqh[l];
+    pp[j][0] = l < 0 ? m->dscr[0] : m->dsf[l][0];
+    pp[j][1] = hidden_len(mp[j].f, zeta, nb) <= map_layer_len(mp[j].f, zeta, nb) ? dout[j] : l < 0 ? m->dscr[1] : m->dsf[l][1];
   }
   for (int k = zeta; k >= 1; k--) {
-    real *dzo[MAXM], *dzi[MAXM];
+    real *dzo[MAX_MAPS], *dzi[MAX_MAPS];
     for (int j = 0; j < n; j++) {
       dzo[j] = k == zeta ? dout[j] : pp[j][(zeta - k - 1) % 2];
       dzi[j] = k == 1 ? din[j] : pp[j][(zeta - k) % 2];
-      if (k > 1) memset(dzi[j], 0, sizeof(real) * (size_t)map_layer_len(f[j], k - 1, nb));
+      if (k > 1) memset(dzi[j], 0, sizeof(real) * (size_t)map_layer_len(mp[j].f, k - 1, nb));
     }
     for (int j = 0; j < n; j++)
-      if (h[j]) {
-        h2_bsl_backward(f[j], k, h[j]->rows_bnd, h[j]->n_bnd, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
+      if (mp[j].h) {
+        h2_bsl_backward(mp[j].f, k, mp[j].h->rows_bnd, mp[j].h->n_bnd, w[j], &g[j], mp[j].z[k - 1], mp[j].z[k], dzo[j], dzi[j], nb, act,
                         m->scratch, m->gwork);
-        if (dzi[j]) h2_halo_reverse_start(h[j], f[j], k - 1, dzi[j], nb);
+        if (dzi[j]) h2_halo_reverse_start(mp[j].h, mp[j].f, k - 1, dzi[j], nb);
       }
     for (int j = 0; j < n; j++) {
-      if (!h[j]) {
-        h2_bsl_backward(f[j], k, NULL, 0, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act, m->scratch,
+      if (!mp[j].h) {
+        h2_bsl_backward(mp[j].f, k, NULL, 0, w[j], &g[j], mp[j].z[k - 1], mp[j].z[k], dzo[j], dzi[j], nb, act, m->scratch,
                         m->gwork);
         continue;
       }
-      for (int r0 = 0; r0 < h[j]->n_int; r0 += PROGRESS_ROWS) {
-        int nr = h[j]->n_int - r0 < PROGRESS_ROWS ? h[j]->n_int - r0 : PROGRESS_ROWS;
-        h2_bsl_backward(f[j], k, h[j]->rows_int + r0, nr, w[j], &g[j], z[j][k - 1], z[j][k], dzo[j], dzi[j], nb, act,
+      for (int r0 = 0; r0 < mp[j].h->n_int; r0 += PROGRESS_ROWS) {
+        int nr = mp[j].h->n_int - r0 < PROGRESS_ROWS ? mp[j].h->n_int - r0 : PROGRESS_ROWS;
+        h2_bsl_backward(mp[j].f, k, mp[j].h->rows_int + r0, nr, w[j], &g[j], mp[j].z[k - 1], mp[j].z[k], dzo[j], dzi[j], nb, act,
                         m->scratch, m->gwork);
-        progress_all(h, n);
+        progress_all(mp, n);
       }
     }
     for (int j = 0; j < n; j++)
-      if (h[j] && dzi[j]) h2_halo_reverse_finish(h[j], f[j], k - 1, dzi[j], nb);
+      if (mp[j].h && dzi[j]) h2_halo_reverse_finish(mp[j].h, mp[j].f, k - 1, dzi[j], nb);
   }
 }
 
