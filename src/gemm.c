@@ -7,37 +7,45 @@
 #include <immintrin.h>
 #define H2_FAST_GEMM 1
 
-/* C[4 x 16 NV] = epilogue( init + sum_k a(r, k) B[k, 16 NV] ), a(r, k) = A[r lda + k] or, transposed,
+/* C[R x 16 NV] = epilogue( init + sum_k a(r, k) B[k, 16 NV] ), a(r, k) = A[r lda + k] or, transposed,
  * A[k lda + r]; init = bias[r] (bias != NULL), else C itself (beta), else 0; epilogue = max(0, .) with
- * relu, else the identity. */
-#define KERNEL(NV)                                                                                        \
-  static inline void kern4_##NV(int rows, int trans, int K, const float *A, int lda, const float *B, int ldb, \
-                                int beta, const float *bias, int relu, float *C, int ldc) {               \
-    __m512 c[4][NV];                                                                                      \
-    for (int r = 0; r < 4; r++)                                                                           \
-      for (int v = 0; v < NV; v++)                                                                        \
-        c[r][v] = r >= rows ? _mm512_setzero_ps()                                                         \
-                  : bias    ? _mm512_set1_ps(bias[r])                                                     \
-                  : beta    ? _mm512_loadu_ps(C + (size_t)r * ldc + 16 * v)                               \
-                            : _mm512_setzero_ps();                                                        \
-    for (int k = 0; k < K; k++) {                                                                         \
-      __m512 b[NV];                                                                                       \
-      for (int v = 0; v < NV; v++) b[v] = _mm512_loadu_ps(B + (size_t)k * ldb + 16 * v);                  \
-      for (int r = 0; r < rows; r++) {                                                                    \
-        __m512 a = _mm512_set1_ps(trans ? A[(size_t)k * lda + r] : A[(size_t)r * lda + k]);               \
-        for (int v = 0; v < NV; v++) c[r][v] = _mm512_fmadd_ps(a, b[v], c[r][v]);                          \
-      }                                                                                                   \
-    }                                                                                                     \
-    if (relu)                                                                                             \
-      for (int r = 0; r < rows; r++)                                                                      \
-        for (int v = 0; v < NV; v++) c[r][v] = _mm512_max_ps(c[r][v], _mm512_setzero_ps());               \
-    for (int r = 0; r < rows; r++)                                                                        \
-      for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + (size_t)r * ldc + 16 * v, c[r][v]);              \
+ * relu, else the identity.  R and NV are compile-time constants, so the R x NV accumulators stay in
+ * registers and the k loop has no branches: twice the speed of one kernel with a run-time row count
+ * (105 -> 210 GFLOP/s on 40 x 120 x 64, docs/performance.md). */
+#define KERNEL(R, NV)                                                                                      \
+  static void kern_##R##_##NV(int trans, int K, const float *A, int lda, const float *B, int ldb, int beta, \
+                              const float *bias, int relu, float *C, int ldc) {                             \
+    __m512 c[R][NV];                                                                                        \
+    for (int r = 0; r < R; r++)                                                                             \
+      for (int v = 0; v < NV; v++)                                                                          \
+        c[r][v] = bias ? _mm512_set1_ps(bias[r])                                                            \
+                  : beta ? _mm512_loadu_ps(C + (size_t)r * ldc + 16 * v)                                    \
+                         : _mm512_setzero_ps();                                                             \
+    for (int k = 0; k < K; k++) {                                                                           \
+      __m512 b[NV];                                                                                         \
+      for (int v = 0; v < NV; v++) b[v] = _mm512_loadu_ps(B + (size_t)k * ldb + 16 * v);                    \
+      for (int r = 0; r < R; r++) {                                                                         \
+        __m512 a = _mm512_set1_ps(trans ? A[(size_t)k * lda + r] : A[(size_t)r * lda + k]);                 \
+        for (int v = 0; v < NV; v++) c[r][v] = _mm512_fmadd_ps(a, b[v], c[r][v]);                            \
+      }                                                                                                     \
+    }                                                                                                       \
+    if (relu)                                                                                               \
+      for (int r = 0; r < R; r++)                                                                           \
+        for (int v = 0; v < NV; v++) c[r][v] = _mm512_max_ps(c[r][v], _mm512_setzero_ps());                 \
+    for (int r = 0; r < R; r++)                                                                             \
+      for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + (size_t)r * ldc + 16 * v, c[r][v]);                \
   }
-KERNEL(1)
-KERNEL(2)
-KERNEL(3)
-KERNEL(4)
+#define KERNELS(R) KERNEL(R, 1) KERNEL(R, 2) KERNEL(R, 3) KERNEL(R, 4)
+KERNELS(1)
+KERNELS(2)
+KERNELS(3)
+KERNELS(4)
+typedef void kernel_fn(int, int, const float *, int, const float *, int, int, const float *, int, float *, int);
+/* KERNEL_TABLE[rows - 1][nv - 1] */
+static kernel_fn *const KERNEL_TABLE[4][4] = {{kern_1_1, kern_1_2, kern_1_3, kern_1_4},
+                                              {kern_2_1, kern_2_2, kern_2_3, kern_2_4},
+                                              {kern_3_1, kern_3_2, kern_3_3, kern_3_4},
+                                              {kern_4_1, kern_4_2, kern_4_3, kern_4_4}};
 
 static void fast_gemm(int trans, int M, int K, int nb, const float *A, int lda, const float *B, int beta,
                       const float *bias, int relu, float *C) {
@@ -45,16 +53,8 @@ static void fast_gemm(int trans, int M, int K, int nb, const float *A, int lda, 
     int nv = (nb - j) / 16 < 4 ? (nb - j) / 16 : 4;
     for (int i = 0; i < M; i += 4) {
       int rows = M - i < 4 ? M - i : 4;
-      const float *Ai = trans ? A + i : A + (size_t)i * lda;
-      const float *bi = bias ? bias + i : NULL;
-      float *Ci = C + (size_t)i * nb + j;
-      const float *Bj = B + j;
-      switch (nv) {
-        case 1: kern4_1(rows, trans, K, Ai, lda, Bj, nb, beta, bi, relu, Ci, nb); break;
-        case 2: kern4_2(rows, trans, K, Ai, lda, Bj, nb, beta, bi, relu, Ci, nb); break;
-        case 3: kern4_3(rows, trans, K, Ai, lda, Bj, nb, beta, bi, relu, Ci, nb); break;
-        default: kern4_4(rows, trans, K, Ai, lda, Bj, nb, beta, bi, relu, Ci, nb); break;
-      }
+      KERNEL_TABLE[rows - 1][nv - 1](trans, K, trans ? A + i : A + (size_t)i * lda, lda, B + j, nb, beta,
+                                     bias ? bias + i : NULL, relu, C + (size_t)i * nb + j, nb);
     }
   }
 }

@@ -15,8 +15,8 @@
 static float rnd(uint64_t i, uint32_t s) { return (float)(2 * h2_rng_uniform(5, s, 0, i) - 1); }
 
 START_TEST(gemm_matches_reference) {
-  const int Ms[] = {1, 3, 4, 8, 13, 40}, Ks[] = {1, 5, 24, 120}, nbs[] = {16, 32, 48, 64, 80, 128, 7, 33};
-  for (int a = 0; a < 6; a++)
+  const int Ms[] = {1, 2, 3, 4, 6, 8, 13, 40}, Ks[] = {1, 5, 24, 120}, nbs[] = {16, 32, 48, 64, 80, 128, 7, 33};
+  for (int a = 0; a < 8; a++)
     for (int b = 0; b < 4; b++)
       for (int c = 0; c < 8; c++)
         for (int trans = 0; trans < 2; trans++)

@@ -4,9 +4,10 @@
  *
  * For float32 with AVX-512 and nb a multiple of 16, C = op(A) B runs in a
  * register-blocked kernel (4 rows x up to 64 columns of C in 16 zmm
- * registers, A broadcast, B streamed from L1): on the network's small
- * blocks (8x24, 40x120, ... times 64) it is 1.5-2x faster than OpenBLAS
- * called one block at a time (docs/performance.md).  Everything else goes
+ * registers, A broadcast, B streamed from L1; the row count is a
+ * compile-time constant): on the network's small blocks (8x24, 40x120, ...
+ * times 64) it reaches ~210 GFLOP/s, 2-4x OpenBLAS called one block at a
+ * time (docs/performance.md).  Everything else goes
  * to OpenBLAS. */
 #ifndef H2NN_GEMM_H
 #define H2NN_GEMM_H
