@@ -58,6 +58,45 @@ static void fast_gemm(int trans, int M, int K, int nb, const float *A, int lda, 
     }
   }
 }
+
+/* Y[16 x 16] (row stride ldy) = X^T for the 16 x 16 tile X (row stride ldx) of which only the first
+ * `rows` rows are read, the others taken as zero: unpack, unpack, two lane shuffles. */
+static inline void transpose16(int rows, const float *X, int ldx, float *Y, int ldy) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_loadu_ps(X + (size_t)i * ldx) : _mm512_setzero_ps();
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+#define PD(x) _mm512_castps_pd(x)
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(PD(t[i]), PD(t[i + 2])));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(PD(t[i]), PD(t[i + 2])));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(PD(t[i + 1]), PD(t[i + 3])));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(PD(t[i + 1]), PD(t[i + 3])));
+  }
+#undef PD
+  for (int h = 0; h < 16; h += 8)
+    for (int i = 0; i < 4; i++) {
+      t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+    }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+  }
+  for (int i = 0; i < 16; i++) _mm512_storeu_ps(Y + (size_t)i * ldy, r[i]);
+}
+
+/* XT (nb x k16, k16 = K rounded up to 16) = X^T zero-padded, X (K x nb) */
+static void transpose_pad(int K, int nb, const float *X, float *XT, int k16) {
+  int nb16 = nb / 16 * 16;
+  for (int j0 = 0; j0 < nb16; j0 += 16)
+    for (int i0 = 0; i0 < K; i0 += 16)
+      transpose16(K - i0 < 16 ? K - i0 : 16, X + (size_t)i0 * nb + j0, nb, XT + (size_t)j0 * k16 + i0, k16);
+  for (int j = nb16; j < nb; j++)
+    for (int k = 0; k < k16; k++) XT[(size_t)j * k16 + k] = k < K ? X[(size_t)k * nb + j] : 0;
+}
 #endif
 
 /* B (cols x rows, row stride ldb) = A^T, A (rows x cols, row stride lda): 16 x 16 tiles */
@@ -108,9 +147,7 @@ void h2_gemm_grad(int M, int K, int nb, const real *Y, const real *X, real *G, i
     /* XT (nb x K16) = X^T zero-padded; T (M x K16) = Y XT; G += T[:, :K] */
     int k16 = (K + 15) / 16 * 16;
     float *XT = work, *T = work + (size_t)k16 * nb;
-    h2_transpose(K, nb, X, nb, XT, k16);
-    for (int j = 0; j < nb; j++)
-      for (int k = K; k < k16; k++) XT[(size_t)j * k16 + k] = 0;
+    transpose_pad(K, nb, X, XT, k16);
     fast_gemm(0, M, nb, k16, Y, nb, XT, 0, NULL, 0, T);
     for (int i = 0; i < M; i++)
       for (int k = 0; k < K; k++) G[(size_t)i * ldg + k] += T[(size_t)i * k16 + k];
