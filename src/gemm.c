@@ -104,6 +104,12 @@ void h2_transpose(int rows, int cols, const real *A, int lda, real *B, int ldb) 
   for (int i0 = 0; i0 < rows; i0 += 16)
     for (int j0 = 0; j0 < cols; j0 += 16) {
       int i1 = i0 + 16 < rows ? i0 + 16 : rows, j1 = j0 + 16 < cols ? j0 + 16 : cols;
+#ifdef H2_FAST_GEMM
+      if (i1 - i0 == 16 && j1 - j0 == 16) {
+        transpose16(16, A + (size_t)i0 * lda + j0, lda, B + (size_t)j0 * ldb + i0, ldb);
+        continue;
+      }
+#endif
       for (int j = j0; j < j1; j++)
         for (int i = i0; i < i1; i++) B[(size_t)j * ldb + i] = A[(size_t)i * lda + j];
     }

@@ -3,8 +3,8 @@
  * every shape class the network produces (rows not a multiple of 4, inputs
  * not a multiple of 16, batches of 16..128 columns and odd batches that
  * fall back to OpenBLAS), both transpositions, beta 0 and 1, and the weight
- * gradient with and without its workspace, and the fused bias + ReLU
- * product (K = 0 included: the bias alone). */
+ * gradient with and without its workspace, the fused bias + ReLU
+ * product (K = 0 included: the bias alone) and the tiled transpose. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -74,9 +74,9 @@ START_TEST(bias_relu_matches_reference) {
 END_TEST
 
 START_TEST(grad_matches_reference) {
-  const int Ms[] = {1, 4, 8, 13, 40}, Ks[] = {1, 4, 8, 24, 120}, nbs[] = {16, 64, 80, 7};
+  const int Ms[] = {1, 4, 8, 13, 40}, Ks[] = {1, 4, 8, 16, 24, 33, 120}, nbs[] = {16, 64, 80, 7};
   for (int a = 0; a < 5; a++)
-    for (int b = 0; b < 5; b++)
+    for (int b = 0; b < 7; b++)
       for (int c = 0; c < 4; c++)
         for (int use_work = 0; use_work < 2; use_work++) {
           int M = Ms[a], K = Ks[b], nb = nbs[c], ldg = K + 3;
@@ -101,12 +101,33 @@ START_TEST(grad_matches_reference) {
 }
 END_TEST
 
+/* B = A^T with strides wider than the matrices: full 16 x 16 tiles (the
+ * register transpose) and ragged edges; nothing outside B's rows written */
+START_TEST(transpose_matches_reference) {
+  const int dims[] = {1, 7, 16, 33, 64, 70};
+  for (int a = 0; a < 6; a++)
+    for (int b = 0; b < 6; b++) {
+      int rows = dims[a], cols = dims[b], lda = cols + 5, ldb = rows + 3;
+      float *A = malloc(sizeof(float) * rows * lda), *B = malloc(sizeof(float) * cols * ldb);
+      for (int i = 0; i < rows * lda; i++) A[i] = rnd(i, 10);
+      for (int i = 0; i < cols * ldb; i++) B[i] = 1e30f;
+      h2_transpose(rows, cols, A, lda, B, ldb);
+      for (int j = 0; j < cols; j++)
+        for (int i = 0; i < ldb; i++)
+          ck_assert_msg(B[j * ldb + i] == (i < rows ? A[i * lda + j] : 1e30f), "h2_transpose %dx%d: B[%d][%d]", rows,
+                        cols, j, i);
+      free(A), free(B);
+    }
+}
+END_TEST
+
 Suite *h2nn_suite(void) {
   Suite *s = suite_create("gemm");
   TCase *tc = tcase_create("gemm");
   tcase_add_test(tc, gemm_matches_reference);
   tcase_add_test(tc, grad_matches_reference);
   tcase_add_test(tc, bias_relu_matches_reference);
+  tcase_add_test(tc, transpose_matches_reference);
   suite_add_tcase(s, tc);
   return s;
 }
