@@ -11,8 +11,11 @@
 #include "h2nn/input_file.h"
 #include "h2nn/rng.h"
 
-/* samples staged per transpose into the (point x sample) layout */
+/* samples staged per transpose into the (point x sample) layout, and points
+ * per staged tile when the samples are in memory (16 x 1024 floats: 64 KB,
+ * so the staged rows are re-read from cache, not from DRAM) */
 #define H2_STAGE 16
+#define H2_STAGE_POINTS 1024
 
 int h2_data_open_file(h2_data *ds, const char *path, int center_output, MPI_Comm comm) {
   memset(ds, 0, sizeof *ds);
@@ -181,20 +184,21 @@ int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_cap
   return 0;
 }
 
-/* one sample row (own points, normalised) of set/kind into dst[t], t < n_own */
-static int sample_row(h2_data *ds, int set, int kind, int64_t id, real *dst) {
+/* points [t0, t0 + nt) of one sample row (own points, normalised) of set/kind
+ * into dst[0, nt); a sample streamed from the file comes whole (t0 = 0, nt = n_own) */
+static int sample_row(h2_data *ds, int set, int kind, int64_t id, int64_t t0, int64_t nt, real *dst) {
   const int64_t n = ds->n_own;
   if (ds->synthetic) {
     /* sample id = combination a pool[id % P] + b pool[(id / P + id + 1) % P] */
     uint32_t stream = H2_STREAM_SYNTH + 1 + (uint32_t)set;
     double a = 0.5 + h2_rng_uniform(1, stream, 0, (uint64_t)id), b = 2 * h2_rng_uniform(1, stream, 1, (uint64_t)id) - 1;
-    const float *p0 = ds->pool + ((kind * H2_SYNTH_POOL) + id % H2_SYNTH_POOL) * n;
-    const float *p1 = ds->pool + ((kind * H2_SYNTH_POOL) + (id / H2_SYNTH_POOL + id + 1) % H2_SYNTH_POOL) * n;
-    for (int64_t t = 0; t < n; t++) dst[t] = (real)(a * p0[t] + b * p1[t]);
+    const float *p0 = ds->pool + ((kind * H2_SYNTH_POOL) + id % H2_SYNTH_POOL) * n + t0;
+    const float *p1 = ds->pool + ((kind * H2_SYNTH_POOL) + (id / H2_SYNTH_POOL + id + 1) % H2_SYNTH_POOL) * n + t0;
+    for (int64_t t = 0; t < nt; t++) dst[t] = (real)(a * p0[t] + b * p1[t]);
     return 0;
   }
   if (ds->cache[set][kind]) {
-    memcpy(dst, ds->cache[set][kind] + id * n, sizeof(real) * (size_t)n);
+    memcpy(dst, ds->cache[set][kind] + id * n + t0, sizeof(real) * (size_t)nt);
     return 0;
   }
   H2_TRY(h2_input_read_rows(ds->in, set, kind, id, 1, ds->rowbuf));
@@ -211,10 +215,15 @@ static int sample_row(h2_data *ds, int set, int kind, int64_t id, real *dst) {
 /* rows of `kind` for the samples ids, then one tiled transpose into the
  * model's (point x sample) layout */
 static int fetch_kind(h2_data *ds, int set, int kind, const int64_t *ids, int nb, real *out) {
-  for (int s0 = 0; s0 < nb; s0 += H2_STAGE) {
-    int ns = nb - s0 < H2_STAGE ? nb - s0 : H2_STAGE;
-    for (int s = 0; s < ns; s++) H2_TRY(sample_row(ds, set, kind, ids[s0 + s], ds->rows + (int64_t)s * ds->n_own));
-    h2_transpose(ns, (int)ds->n_own, ds->rows, (int)ds->n_own, out + s0, nb);
+  const int64_t n = ds->n_own;
+  const int64_t chunk = ds->synthetic || ds->cache[set][kind] ? H2_STAGE_POINTS : n;
+  for (int64_t t0 = 0; t0 < n; t0 += chunk) {
+    int64_t nt = n - t0 < chunk ? n - t0 : chunk;
+    for (int s0 = 0; s0 < nb; s0 += H2_STAGE) {
+      int ns = nb - s0 < H2_STAGE ? nb - s0 : H2_STAGE;
+      for (int s = 0; s < ns; s++) H2_TRY(sample_row(ds, set, kind, ids[s0 + s], t0, nt, ds->rows + (int64_t)s * nt));
+      h2_transpose(ns, (int)nt, ds->rows, (int)nt, out + t0 * nb + s0, nb);
+    }
   }
   return 0;
 }
