@@ -7,30 +7,57 @@
 #   runscripts/bench.sh [REPEATS]        (default 5; results in results/bench/)
 # Environment: SIZES for the linear-cost series (default 2^12 .. 2^18),
 # BIG=1 to add N = 2^20 (to the linear-cost series, and the leaf-32 memory
-# case; needs ~7 GB and about five minutes).
+# case; needs ~7 GB and about five more minutes).
+#
+# The runs are interleaved: each of the REPEATS rounds runs every case once,
+# so that all cases see the same phases of a shared host (whose speed here
+# changes by up to 50 % within minutes) and their ratios — 1 vs 2 ranks,
+# small vs large N — are not skewed by when each case happened to run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-5}
 [ -x build/h2nn_mpi ] || runscripts/setup.sh
 . runscripts/mpienv.sh
 out=results/bench
+runs="$out/runs"
 mkdir -p "$out"
+rm -rf "$runs" && mkdir -p "$runs"
 peak_core=175   # GFLOP/s per core, OpenBLAS sgemm on large matrices (DEVELOPERS.md)
 field() { grep -o "\"$1\":[^,}]*" | cut -d: -f2; }
 
-# run RANKS ITERS args... -> median ms/it, and the other fields of the median run
-bench() {
-  local np=$1 iters=$2
-  shift 2
-  local f="$out/runs.tmp"
-  : > "$f"
-  for _ in $(seq "$reps"); do
-    mpirun -np "$np" build/h2nn_mpi --leaf-size 40 --iterations "$iters" --eval-every 0 --eval-samples 64 \
-      --synthetic-samples 1024 --quiet "$@" | tail -1 >> "$f"
+# the cases: id|label|ranks|iterations|rounds|extra arguments
+cases=()
+add() { cases+=("$1|$2|$3|$4|$5|$6"); }
+for n in 320 1280 16384; do
+  its=1000; [ "$n" -gt 4096 ] && its=200   # long enough that start-up effects vanish
+  for np in 1 2; do add "pt_${n}_$np" "PyTorch comparison" "$np" "$its" "$reps" "--synthetic $n"; done
+done
+# strong scaling at N = 2^17 and the communication volume on 2, 4, 8 ranks
+for np in 1 2 4 8; do add "ss_$np" "strong scaling, P_m = P" "$np" 20 "$reps" "--synthetic 131072"; done
+# linear cost: time per point from 2^12 to 2^18 (2^20 with BIG=1), 2 ranks, ~2^22 point-iterations each
+sizes=${SIZES:-4096 8192 16384 32768 65536 131072 262144}
+[ "${BIG:-0}" = 1 ] && sizes="$sizes 1048576"
+for n in $sizes; do
+  its=$((4194304 / n)); [ "$its" -gt 1000 ] && its=1000; [ "$its" -lt 10 ] && its=10
+  add "lc_$n" "linear cost" 2 "$its" "$reps" "--synthetic $n"
+done
+# the issue's memory case: N = 2^20, leaf 32 (one run: memory does not vary)
+[ "${BIG:-0}" = 1 ] && add "mem" "N = 2^20, leaf 32" 2 3 1 "--synthetic 1048576 --leaf-size 32"
+
+for round in $(seq "$reps"); do
+  for c in "${cases[@]}"; do
+    IFS='|' read -r id label np its rounds args <<< "$c"
+    [ "$round" -le "$rounds" ] || continue
+    # shellcheck disable=SC2086  # args is a list of options
+    mpirun -np "$np" build/h2nn_mpi --leaf-size 40 --iterations "$its" --eval-every 0 --eval-samples 64 \
+      --synthetic-samples 1024 --quiet $args | tail -1 >> "$runs/$id"
   done
-  # sort the runs by ms/it and take the middle one
-  while read -r line; do echo "$(echo "$line" | field ms_per_iteration) $line"; done < "$f" |
-    sort -g | awk -v n="$reps" 'NR == int((n + 1) / 2) {sub(/^[^ ]* /, ""); print}'
+  echo "bench: round $round of $reps done" >&2
+done
+
+median() { # id -> the JSON line of the median run (by ms/iteration)
+  while read -r line; do echo "$(echo "$line" | field ms_per_iteration) $line"; done < "$runs/$1" |
+    sort -g | awk -v n="$(wc -l < "$runs/$1")" 'NR == int((n + 1) / 2) {sub(/^[^ ]* /, ""); print}'
 }
 
 row() { # label np json -> markdown row
@@ -45,44 +72,27 @@ row() { # label np json -> markdown row
 }
 
 table="$out/table.md"
+curve="$out/time_vs_n.dat"
 {
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), median of $reps runs."
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), median of $reps interleaved rounds."
   echo
   echo "| case | N | ranks | ms / iteration | GFLOP/s | % of sgemm peak | comm bytes / it | time waiting for comm | peak RSS MB (all ranks) |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } > "$table"
-for n in 320 1280 16384; do
-  its=1000; [ "$n" -gt 4096 ] && its=200   # long enough that start-up effects vanish
-  for np in 1 2; do
-    j=$(bench "$np" "$its" --synthetic "$n")
-    row "PyTorch comparison" "$np" "$j" >> "$table"
-  done
-done
-# strong scaling at N = 2^17 and the communication volume on 2, 4, 8 ranks
-for np in 1 2 4 8; do
-  j=$(bench "$np" 20 --synthetic 131072)
-  row "strong scaling, P_m = P" "$np" "$j" >> "$table"
-done
-# linear cost: time per point from 2^12 to 2^18 (2 ranks)
-curve="$out/time_vs_n.dat"
 echo "# N ms_per_iteration us_per_point_per_sample" > "$curve"
-for n in ${SIZES:-4096 8192 16384 32768 65536 131072 262144}; do
-  its=$((4194304 / n)); [ "$its" -gt 1000 ] && its=1000; [ "$its" -lt 20 ] && its=20   # ~2^22 point-iterations
-  j=$(bench 2 "$its" --synthetic "$n")
-  row "linear cost" 2 "$j" >> "$table"
-  ms=$(echo "$j" | field ms_per_iteration)
-  awk -v n="$n" -v ms="$ms" 'BEGIN {printf "%d %.4f %.5f\n", n, ms, 1000 * ms / n / 64}' >> "$curve"
+for c in "${cases[@]}"; do
+  IFS='|' read -r id label np _ <<< "$c"
+  j=$(median "$id")
+  row "$label" "$np" "$j" >> "$table"
+  if [[ $id == lc_* ]]; then
+    awk -v n="${id#lc_}" -v ms="$(echo "$j" | field ms_per_iteration)" \
+      'BEGIN {printf "%d %.4f %.5f\n", n, ms, 1000 * ms / n / 64}' >> "$curve"
+  fi
 done
-if [ "${BIG:-0}" = 1 ]; then
-  # the linear-cost series' last point, same settings (leaf 40) ...
-  j=$(bench 2 10 --synthetic 1048576)
-  row "linear cost" 2 "$j" >> "$table"
-  ms=$(echo "$j" | field ms_per_iteration)
-  awk -v n=1048576 -v ms="$ms" 'BEGIN {printf "%d %.4f %.5f\n", n, ms, 1000 * ms / n / 64}' >> "$curve"
-  # ... and the issue's memory case (leaf 32)
-  j=$(reps=1 bench 2 3 --synthetic 1048576 --leaf-size 32)
-  row "N = 2^20, leaf 32" 2 "$j" >> "$table"
-fi
+# the spread of the linear-cost series: largest over smallest time per point
+awk 'NR > 1 {v = 1000 * $2 / $1; if (min == "" || v < min) min = v; if (v > max) max = v}
+  END {if (min) printf "\nLinear cost: %.3f to %.3f us per point per iteration, largest / smallest %.2f\n", min, max, max / min}' \
+  "$curve" >> "$table"
 gnuplot <<GP
 set terminal pngcairo size 900,560 font 'Sans,11'
 set output '$out/time_vs_n.png'
@@ -90,12 +100,12 @@ set logscale xy
 set grid
 set xlabel 'N (points, 1-D)'
 set ylabel 'ms per training iteration (batch 64, 2 ranks)'
-set y2label 'microseconds per point per sample'
+set y2label 'nanoseconds per point per sample (linear axis from 0)'
 set y2tics
-set logscale y2
+set y2range [0:*]
+set key top left
 plot '$curve' using 1:2 with linespoints pt 7 title 'time per iteration', \
-     '$curve' using 1:3 axes x1y2 with linespoints pt 6 dt 2 title 'per point per sample (flat = linear cost)'
+     '$curve' using 1:(1000 * \$3) axes x1y2 with linespoints pt 6 dt 2 title 'per point per sample (flat = linear cost)'
 GP
-rm -f "$out/runs.tmp"
 cat "$table"
-echo "bench: $table, $out/time_vs_n.png"
+echo "bench: $table, $out/time_vs_n.png (raw runs in $runs/)"
