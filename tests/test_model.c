@@ -1,6 +1,6 @@
 /* test_model.c — the network in double precision: backward against finite
  * differences for every parameter group and the input (zeta 1 and 3, ragged
- * leaves, 1-D and 2-D), forward exactness against the dense kernel product
+ * leaves, 1-D and 2-D, hidden layers wider than the outputs), forward exactness against the dense kernel product
  * with Chebyshev H2 weights (SPEC §6), Adam against hand-computed values. */
 #include <check.h>
 #include <math.h>
@@ -27,14 +27,17 @@ typedef struct {
   int64_t off, len;
 } group;
 
-static void gradcheck(int N, int d, int leaf, int rank, int zeta, int act) {
+/* hidden: width of the hidden layers of every map (0: the box's own width) */
+static void gradcheck(int N, int d, int leaf, int rank, int zeta, int act, int hidden) {
   double *x = tm_points(N, d, 0, 5);
   h2_model m;
   h2_model_config cfg = tm_config(leaf, rank, zeta);
   cfg.activation = act;
+  cfg.close_hidden = cfg.far_hidden = hidden;
   const int nb = 3;
   ck_assert_int_eq(h2_model_build(&m, x, N, d, &cfg, nb, NULL), 0);
   ck_assert_msg(m.has_far && m.L - m.lmin >= 2, "test needs several far levels (L=%d lmin=%d)", m.L, m.lmin);
+  if (hidden > leaf) ck_assert_msg(m.dscr[1] != NULL, "hidden %d > leaf %d needs a second hidden-gradient buffer", hidden, leaf);
   real *p = calloc((size_t)m.nparams, sizeof(real)), *g = calloc((size_t)m.nparams, sizeof(real));
   ck_assert_int_eq(h2_model_init_xavier(&m, p), 0);
   /* non-zero biases so ReLUs sit at varied places */
@@ -106,13 +109,18 @@ static void gradcheck(int N, int d, int leaf, int rank, int zeta, int act) {
   h2_model_free(&m);
 }
 
-START_TEST(gradcheck_1d_zeta1) { gradcheck(203, 1, 7, 3, 1, H2_ACT_RELU); }
+START_TEST(gradcheck_1d_zeta1) { gradcheck(203, 1, 7, 3, 1, H2_ACT_RELU, 0); }
 END_TEST
-START_TEST(gradcheck_1d_zeta3) { gradcheck(203, 1, 7, 3, 3, H2_ACT_RELU); }
+START_TEST(gradcheck_1d_zeta3) { gradcheck(203, 1, 7, 3, 3, H2_ACT_RELU, 0); }
 END_TEST
-START_TEST(gradcheck_2d_zeta3) { gradcheck(301, 2, 6, 4, 3, H2_ACT_RELU); }
+START_TEST(gradcheck_2d_zeta3) { gradcheck(301, 2, 6, 4, 3, H2_ACT_RELU, 0); }
 END_TEST
-START_TEST(gradcheck_tanh_hidden) { gradcheck(150, 1, 6, 2, 2, H2_ACT_TANH); }
+START_TEST(gradcheck_tanh_hidden) { gradcheck(150, 1, 6, 2, 2, H2_ACT_TANH, 0); }
+END_TEST
+/* hidden layers wider than the maps' outputs: the backward pass then needs a
+ * second hidden-gradient buffer per map instead of reusing the output's
+ * (tanh: smooth, so the finite differences never straddle a ReLU kink) */
+START_TEST(gradcheck_wide_hidden) { gradcheck(203, 1, 7, 3, 3, H2_ACT_TANH, 12); }
 END_TEST
 
 /* Exactness (SPEC §6): zeta = 1, Chebyshev H2 weights of the log kernel:
@@ -215,6 +223,7 @@ Suite *h2nn_suite(void) {
   tcase_add_test(tc, gradcheck_1d_zeta3);
   tcase_add_test(tc, gradcheck_2d_zeta3);
   tcase_add_test(tc, gradcheck_tanh_hidden);
+  tcase_add_test(tc, gradcheck_wide_hidden);
   tcase_add_test(tc, exact_1d);
   tcase_add_test(tc, exact_2d);
   tcase_add_test(tc, adam_hand_values);
