@@ -398,7 +398,8 @@ static void maps_backward(h2_model *m, const real *params, const h2_grad_sink *g
     dout[j] = l < 0 ? m->dw : m->dwh[l];
     din[j] = l < 0 ? (want_dq ? m->dq : NULL) : m->dqh[l];
     pp[j][0] = l < 0 ? m->dscr[0] : m->dsf[l][0];
-    pp[j][1] = hidden_len(mp[j].f, zeta, nb) <= map_layer_len(mp[j].f, zeta, nb) ? dout[j] : l < 0 ? m->dscr[1] : m->dsf[l][1];
+    pp[j][1] = l < 0 ? m->dscr[1] : m->dsf[l][1];
+    if (!pp[j][1]) pp[j][1] = dout[j]; /* h2_model_build gave no second buffer: the output gradient is large enough */
   }
   for (int k = zeta; k >= 1; k--) {
     real *dzo[MAX_MAPS], *dzi[MAX_MAPS];
