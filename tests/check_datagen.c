@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2nn/datagen.h"
-#include "h2nn/error.h"
-#include "h2nn/rte.h"
+#include "h2nn/gen/datagen.h"
+#include "h2nn/util/error.h"
+#include "h2nn/gen/rte.h"
 
 static double rel_l2(const double *a, const double *b, int64_t n) {
   double num = 0, den = 0;

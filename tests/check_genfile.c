@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2nn/datagen.h"
-#include "h2nn/error.h"
-#include "h2nn/h5util.h"
-#include "h2nn/input_file.h"
-#include "h2nn/rte.h"
+#include "h2nn/gen/datagen.h"
+#include "h2nn/util/error.h"
+#include "h2nn/io/h5util.h"
+#include "h2nn/io/input_file.h"
+#include "h2nn/gen/rte.h"
 
 static const char *gen_path(const char *name) {
   static char buf[4096];

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h2nn/error.h"
-#include "h2nn/h5util.h"
-#include "h2nn/input_file.h"
+#include "h2nn/util/error.h"
+#include "h2nn/io/h5util.h"
+#include "h2nn/io/input_file.h"
 
 static char tmpdir[256];
 

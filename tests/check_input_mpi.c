@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "h2nn/error.h"
-#include "h2nn/input_file.h"
+#include "h2nn/util/error.h"
+#include "h2nn/io/input_file.h"
 
 #define NPTS 9
 #define NTRAIN 11

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2nn/error.h"
-#include "h2nn/rte.h"
+#include "h2nn/util/error.h"
+#include "h2nn/gen/rte.h"
 
 static double relerr(double a, double b) { return fabs(a - b) / fabs(b); }
 

@@ -4,12 +4,12 @@
 # Unit tests (one rank).
 # Only the E1 reference of this test uses GSL; link libgsl alone (GSL::gsl
 # would add libgslcblas, whose cblas_* would shadow OpenBLAS).
-h2nn_check_test(check_rte check_rte.c h2nn_app ${GSL_LIBRARY})
-h2nn_check_test(check_datagen check_datagen.c h2nn_app)
-h2nn_check_test(check_input check_input.c h2nn_app)
+h2nn_check_test(check_rte check_rte.c h2nn_generators ${GSL_LIBRARY})
+h2nn_check_test(check_datagen check_datagen.c h2nn_generators)
+h2nn_check_test(check_input check_input.c h2nn_io)
 
 # The collective reader on several ranks: every rank returns the same error.
-h2nn_check_test(check_input_mpi check_input_mpi.c h2nn_app)
+h2nn_check_test(check_input_mpi check_input_mpi.c h2nn_io)
 add_test(NAME check_input_mpi_np3
          COMMAND ${H2NN_MPIEXEC} 3 ${H2NN_MPI_FLAGS} $<TARGET_FILE:check_input_mpi>)
 set_tests_properties(check_input_mpi_np3 PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 300)
@@ -28,7 +28,7 @@ set_tests_properties(gen_cli PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 3
 # The generated files: layout, provenance attributes, and contents
 # recomputed independently (sample g of the RTE set re-solved; custom and
 # kernel outputs = A * inputs).
-h2nn_check_test(check_genfile check_genfile.c h2nn_app)
+h2nn_check_test(check_genfile check_genfile.c h2nn_generators)
 set_tests_properties(check_genfile PROPERTIES
                      ENVIRONMENT "${H2NN_TEST_ENV};H2NN_GEN_DIR=${H2NN_GEN_DIR}"
                      FIXTURES_REQUIRED h2nn_gen_files)

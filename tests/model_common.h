@@ -5,8 +5,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "h2nn/model.h"
-#include "h2nn/rng.h"
+#include "h2nn/model/model.h"
+#include "h2nn/util/rng.h"
 
 /* n^d grid (n = round(N^(1/d))) or random points in [0,1]^d */
 static inline double *tm_points(int N, int d, int grid, uint64_t seed) {

@@ -9,8 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "h2nn/gemm.h"
-#include "h2nn/rng.h"
+#include "h2nn/core/gemm.h"
+#include "h2nn/util/rng.h"
 
 static float rnd(uint64_t i, uint32_t s) { return (float)(2 * h2_rng_uniform(5, s, 0, i) - 1); }
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2nn/adam.h"
-#include "h2nn/cheb.h"
-#include "h2nn/kernel.h"
+#include "h2nn/core/adam.h"
+#include "h2nn/model/cheb.h"
+#include "h2nn/core/kernel.h"
 #include "model_common.h"
 
 /* loss(params, q) with target t: forward + loss */

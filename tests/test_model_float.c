@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2nn/adam.h"
-#include "h2nn/cheb.h"
-#include "h2nn/kernel.h"
+#include "h2nn/core/adam.h"
+#include "h2nn/model/cheb.h"
+#include "h2nn/core/kernel.h"
 #include "model_common.h"
 
 START_TEST(exact_float_1d) {

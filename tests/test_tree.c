@@ -3,9 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "h2nn/pattern.h"
-#include "h2nn/rng.h"
-#include "h2nn/tree.h"
+#include "h2nn/core/pattern.h"
+#include "h2nn/util/rng.h"
+#include "h2nn/core/tree.h"
 
 /* points: uniform grid (n per side) or uniform random in the unit cube */
 static double *make_points(int N, int d, int grid, uint64_t seed) {

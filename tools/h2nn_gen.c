@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2nn/datagen.h"
-#include "h2nn/error.h"
-#include "h2nn/input_file.h"
-#include "h2nn/kernelgen.h"
-#include "h2nn/rte.h"
+#include "h2nn/gen/datagen.h"
+#include "h2nn/util/error.h"
+#include "h2nn/io/input_file.h"
+#include "h2nn/gen/kernelgen.h"
+#include "h2nn/gen/rte.h"
 
 #define PROG "h2nn_gen"
 #define H2_STR(x) #x

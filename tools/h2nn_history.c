@@ -8,31 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "h2nn/error.h"
-#include "h2nn/h5util.h"
+#include "h2nn/util/error.h"
+#include "h2nn/io/h5util.h"
+#include "h2nn/io/history.h"
 
 static int dump(const char *path, int evaluated_only) {
   hid_t f = -1;
   H2_TRY(h2_h5_open_read(&f, path, MPI_COMM_SELF));
-  h2_h5_info info;
-  int err = h2_h5_dataset_info(f, "/history/iteration", &info, NULL);
-  int64_t n = err ? 0 : info.dims[0];
-  int64_t *it = NULL;
-  double *col[4] = {NULL};
-  const char *names[] = {"/history/wall_time", "/history/train_loss", "/history/train_error", "/history/test_error"};
-  if (!err) err = H2_MALLOC(it, n);
-  for (int c = 0; c < 4 && !err; c++) err = H2_MALLOC(col[c], n);
-  if (!err && n) err = h2_h5_read_rows(f, "/history/iteration", H2_H5_I64, 0, n, it);
-  for (int c = 0; c < 4 && !err && n; c++) err = h2_h5_read_rows(f, names[c], H2_H5_F64, 0, n, col[c]);
+  h2_history h = {0};
+  int err = h2_history_read(f, path, &h);
   if (!err) {
-    printf("# %s\n# iteration wall_time train_loss train_error test_error\n", path);
-    for (int64_t i = 0; i < n; i++) {
-      if (evaluated_only && isnan(col[2][i])) continue;
-      printf("%lld %.6g %.8g %.8g %.8g\n", (long long)it[i], col[0][i], col[1][i], col[2][i], col[3][i]);
+    printf("# %s\n# iteration", path);
+    for (int c = 0; c < H2_HIST_NCOLS; c++) printf(" %s", h2_history_col_names[c]);
+    printf("\n");
+    for (int64_t i = 0; i < h.n; i++) {
+      if (evaluated_only && isnan(h.train_err[i])) continue;
+      printf("%lld %.6g %.8g %.8g %.8g\n", (long long)h.iter[i], h.time[i], h.loss[i], h.train_err[i], h.test_err[i]);
     }
   }
-  free(it);
-  for (int c = 0; c < 4; c++) free(col[c]);
+  h2_history_free(&h);
   h2_h5_close(&f, MPI_COMM_SELF);
   return err;
 }

@@ -27,8 +27,8 @@
 
 #include <mpi.h>
 
-#include "h2nn/error.h"
-#include "h2nn/h5util.h"
+#include "h2nn/util/error.h"
+#include "h2nn/io/h5util.h"
 
 #define NTRAIN 48
 #define NTEST 24

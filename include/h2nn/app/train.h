@@ -1,0 +1,73 @@
+/* train.h — a training run: communicators, data, model, optimizer state,
+ * the minibatch schedule, evaluation, progress and the run's history.
+ *
+ * Ranks: P = P_d x P_m.  World rank w = d * P_m + m: model group d (ranks
+ * holding different parts of one model replica) and model rank m.  `model`
+ * connects the P_m ranks of a group; `replica` connects the P_d ranks that
+ * hold the same parameters (gradients are summed over it). */
+#ifndef H2NN_TRAIN_H
+#define H2NN_TRAIN_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "h2nn/core/adam.h"
+#include "h2nn/io/dataset.h"
+#include "h2nn/io/history.h"
+#include "h2nn/model/model.h"
+#include "h2nn/app/options.h"
+
+typedef struct {
+  MPI_Comm world, model, replica;
+  int rank, size;   /* in world */
+  int pm, pd;       /* model-group size, number of replicas */
+  int mrank, drank; /* rank in the model group, replica index */
+} h2_comms;
+
+
+enum { H2_PH_DATA, H2_PH_COMPUTE, H2_PH_ALLREDUCE, H2_PH_OPTIM, H2_PH_EVAL, H2_PH_IO, H2_PH_COUNT };
+
+typedef struct {
+  h2_options opt;
+  h2_comms comm;
+  h2_data data;
+  h2_model model;
+  int activation;
+  real *params, *grads, *m1, *v1; /* grads (only with data-parallel replicas) has nparams + 1 entries: the last carries the loss */
+  h2_adam adam;
+  h2_history hist;
+  int64_t b_first, b_local;       /* this replica's slice of the global batch */
+  int64_t batches_per_epoch;
+  int64_t *order, order_epoch;    /* shuffled training set of epoch order_epoch */
+  real *bt;                       /* targets of a minibatch (inputs go straight into the model) */
+  int bt_owned;                   /* bt allocated here (else it is the model's backward scratch) */
+  double *sums;
+  int64_t *ids;
+  int capacity;                   /* columns of the activation buffers */
+  double t_start, time_before;    /* wall clock of this run; time of earlier runs */
+  double phase[H2_PH_COUNT];      /* seconds per phase */
+  int64_t iter_done_this_run;
+  double comm_bytes;              /* bytes this rank handed to MPI in training steps */
+  double step_wait;     /* seconds of this run's training steps spent waiting for halo / coarse-tree messages */
+  int64_t nparams_global;
+  double train_error, test_error;
+} h2_trainer;
+
+/* Parse-time helpers shared by the modes. */
+int h2_check_output_path(const char *path, const char *option);
+
+/* Set up from options: open data (file or synthetic), apply input-file
+ * attributes, split the ranks, build the model, initialise or resume. */
+int h2_trainer_setup(h2_trainer *tr, const h2_options *opt, const int *opt_set, const char *input, MPI_Comm world);
+/* Train to opt.iterations, evaluating, logging and checkpointing. */
+int h2_trainer_run(h2_trainer *tr);
+/* Mean relative error over the first max_samples (0 = all) of a set. */
+int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *err);
+/* The end-of-run summary (text + the JSON line of SPEC §7), rank 0. */
+void h2_trainer_report(h2_trainer *tr);
+void h2_trainer_free(h2_trainer *tr);
+
+/* Predict mode (SPEC §7). */
+int h2_predict(const h2_options *opt, const char *input, MPI_Comm world);
+
+#endif

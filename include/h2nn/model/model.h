@@ -1,0 +1,148 @@
+/* model.h — the H2 network of SPEC §2 on one rank: structure, the flat
+ * parameter layout, activation buffers, forward and backward.
+ *
+ * Flat parameter buffer (one per rank; gradients and Adam moments share it):
+ *   [close map G_0 | far maps G_l, l = lmin..L | leaf Vt_k | leaf Ut_k |
+ *    transfer_up T_c, levels lmin+1..L | transfer_down S_c, same levels]
+ *   - maps: see bsl.h (per layer: W rows side by side, then biases);
+ *   - Vt_k (r x n_k) and Ut_k (n_k x r) row-major, own leaves in tree order;
+ *   - T_c, S_c (r x r) row-major, own boxes c of the level in tree order —
+ *     exactly the checkpoint order of SPEC §5.
+ *
+ * Activations (nb = columns in use, <= batch capacity B): every vector of
+ * the network is stored box by box, each box a (width x nb) row-major block:
+ *   q    = zc[0]       input, tree order (own leaves, then halo leaves)
+ *   w    = zc[zeta]    output (close map output + leaf interpolation)
+ *   qh_l = zf[l][0],  wh_l = zf[l][zeta]  coefficients of level l.
+ * Gradients: dq, dw (same layout as q, w), dqh[l], dwh[l].
+ *
+ * Distribution (SPEC §4, halo.h): on levels >= p this rank holds its own
+ * boxes (bsl slots: own rows, then halo); levels < p (the coarse tree) are
+ * replicated and computed redundantly after an allgather of qh_p (forward)
+ * and of dwh_p (backward).  T_c, S_c of levels <= p are replicated (indexed
+ * by box); deeper ones are held for own boxes only.  With one rank (p = 0)
+ * everything is own. */
+#ifndef H2NN_MODEL_H
+#define H2NN_MODEL_H
+
+#include <stdint.h>
+
+#include "h2nn/core/bsl.h"
+#include "h2nn/dist/halo.h"
+#include "h2nn/core/pattern.h"
+#include "h2nn/util/real.h"
+#include "h2nn/core/tree.h"
+
+#define h2_model_build H2_PREC(h2_model_build)
+#define h2_model_free H2_PREC(h2_model_free)
+#define h2_model_forward H2_PREC(h2_model_forward)
+#define h2_model_backward H2_PREC(h2_model_backward)
+#define h2_model_init_xavier H2_PREC(h2_model_init_xavier)
+#define h2_model_flops H2_PREC(h2_model_flops)
+#define h2_model_activation_bytes H2_PREC(h2_model_activation_bytes)
+#define h2_model_comm_bytes H2_PREC(h2_model_comm_bytes)
+#define h2_model_comm_wait H2_PREC(h2_model_comm_wait)
+#define h2_model_target_buffer H2_PREC(h2_model_target_buffer)
+
+typedef struct {
+  int leaf_size;    /* points per leaf at most */
+  int rank;         /* r: coefficients per box on far levels */
+  int zeta;         /* layers per map */
+  int activation;   /* H2_ACT_* */
+  int close_hidden; /* hidden width per leaf in G_0 (0 = the leaf's size) */
+  int far_hidden;   /* hidden width per box in G_l (0 = r) */
+  double eta;       /* admissibility */
+  uint64_t seed;
+  int input_grad;   /* keep a buffer for dL/dq (tests; training does not need it) */
+} h2_model_config;
+
+typedef struct {
+  h2_model_config cfg;
+  h2_partition part;         /* model group; serial: pm = 1, p = 0 */
+  int coarse;                /* far levels above p exist (lmin < p) */
+  h2_tree tree;
+  h2_blocktree bt;
+  int N, d, L, lmin, r, zeta;
+  int has_far;               /* lmin <= L */
+  int B;                     /* batch capacity of the activation buffers */
+  h2_bsmap close;            /* G_0 on level L */
+  h2_bsmap *far;             /* far[l], l = lmin..L (far[l].active may be 0) */
+  /* parameter layout */
+  int64_t nparams, off_close, *off_far, off_V, off_U, *off_T, *off_S;
+  int64_t *leaf_voff;        /* [own leaves + 1] offset of Vt_k / Ut_k within the V / U groups */
+  int64_t n_params_V;        /* r * (points of own leaves) */
+  /* activations and their gradients */
+  real **zc, ***zf;
+  real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch, *gwork, *gslice;
+  int64_t dscr_len;          /* reals in dscr[0] (and dscr[1] when allocated): the close map's hidden gradients */
+  real *(*dsf)[2];           /* dsf[l]: far level l's hidden-gradient buffers ([1] only when needed) */
+  real *qh_all, *dwh_all, *dqh_all; /* coarse: level-p coefficients of every box */
+  real *mem;                 /* one arena for all of the above */
+  int64_t mem_len;
+  h2_halo halo_close, *halo_far;
+  double coarse_bytes, coarse_seconds; /* allgather traffic and time, accumulated */
+} h2_model;
+
+/* Build tree, block tree, layouts, halo lists and buffers.  points: N x d
+ * original order (every rank).  part == NULL: one rank owns everything. */
+int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
+                   int batch_capacity, const h2_partition *part);
+
+/* Bytes this rank sent in halo exchanges and coarse-tree allgathers so far,
+ * and seconds spent waiting for them. */
+double h2_model_comm_bytes(const h2_model *m);
+double h2_model_comm_wait(const h2_model *m);
+void h2_model_free(h2_model *m);
+
+/* Xavier/Glorot uniform weights, zero biases (SPEC §3), from cfg.seed. */
+int h2_model_init_xavier(const h2_model *m, real *params);
+
+/* Forward: reads q from m->zc[0] (own leaves, tree order, nb columns),
+ * leaves w in m->zc[zeta]. */
+void h2_model_forward(h2_model *m, const real *params, int nb);
+
+/* Backward: reads dL/dw from m->dw; ACCUMULATES parameter gradients into
+ * grads (caller zeroes); when want_dq (needs cfg.input_grad), leaves dL/dq
+ * in m->dq.  m->dw shares its memory with the output w = zc[zeta]: the last
+ * layer has no activation, so the backward pass never reads w.
+ * hook (NULL: none) is called exactly once on every slice of the gradient,
+ * the slices covering [0, nparams), as soon as the slice is final and its
+ * parameters are no longer read by this pass: it may update them (the
+ * fused optimizer step).  grads == NULL (needs a hook): the gradient is
+ * never stored whole, each slice is computed in a small scratch and only
+ * handed to the hook — it saves a parameter-sized buffer. */
+void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq, const h2_grad_hook *hook);
+
+/* A buffer of at least `need` reals that is free from the start of a forward
+ * pass until the loss has been computed (the backward pass's hidden-gradient
+ * scratch), or NULL when the model has none large enough: minibatch targets
+ * can live there instead of in memory of their own. */
+real *h2_model_target_buffer(h2_model *m, int64_t need);
+
+/* Multiply-adds x2 of one forward pass per sample (backward is ~2x this). */
+double h2_model_flops(const h2_model *m);
+int64_t h2_model_activation_bytes(const h2_model *m);
+
+#endif
+
+#ifndef H2NN_MODEL_LOSS_DECL
+#define H2NN_MODEL_LOSS_DECL
+#define h2_loss_partial H2_PREC(h2_loss_partial)
+#define h2_loss_finish H2_PREC(h2_loss_finish)
+#define h2_model_map_widths H2_PREC(h2_model_map_widths)
+/* Loss of SPEC §3 in two steps so that a model group can sum the per-sample
+ * partial norms over its ranks in between:
+ *   h2_loss_partial: sums[2s] = ||w_s - t_s||^2, sums[2s+1] = ||t_s + o||^2
+ *     over this rank's points (target t in the layout of w; o = offset per
+ *     point, the centred-away mean output, or NULL: the relative error is
+ *     that of the uncentred prediction);
+ *   h2_loss_finish: with the complete sums, returns the batch loss
+ *     mean_s ||w_s - t_s||^2 / ||t_s||^2, stores dL/dw in m->dw (when
+ *     set_grad, overwriting w; scaled by 1/total_batch) and adds the relative errors
+ *     ||w_s - t_s|| / ||t_s|| to *err_sum. */
+void h2_loss_partial(const h2_model *m, const real *target, const real *offset, int nb, double *sums);
+double h2_loss_finish(h2_model *m, const real *target, int nb, const double *sums, int total_batch, int set_grad,
+                      double *err_sum);
+/* widths[k * nboxes + box] of the close map (l < 0) or the far map on level l */
+int h2_model_map_widths(const h2_model *m, int l, int **out);
+#endif

@@ -1,0 +1,67 @@
+/* options.c — the table of h2nn_mpi's options: names, defaults, ranges and
+ * help text.  --help, the parser and the input-file attributes all come from
+ * here.  Project defaults are chosen for accuracy on the paper's problems
+ * (docs/accuracy.md says why). */
+#include "h2nn/app/options.h"
+
+#include <float.h>
+#include <stddef.h>
+
+#define OFF(f) offsetof(h2_options, f)
+#define BIG 1e18
+
+static const h2_opt_spec opts[] = {
+    /* model */
+    {"leaf-size", H2_OPT_INT, "80", "K", "points per leaf box at most (1..N)", OFF(leaf_size), 1, 1, BIG},
+    {"rank", H2_OPT_INT, "8", "R", "coefficients per box on the far levels", OFF(rank), 1, 1, 4096},
+    {"zeta", H2_OPT_INT, "3", "Z", "layers in each block-sparse map G_l", OFF(zeta), 1, 1, 64},
+    {"eta", H2_OPT_REAL, "0.75", "E", "admissibility: boxes are far when dist >= eta * max width", OFF(eta), 1, DBL_MIN, BIG},
+    {"activation", H2_OPT_STRING, "relu", "F", "activation of the hidden layers: relu, tanh or linear", OFF(activation), 0, 0, 0},
+    {"close-hidden", H2_OPT_INT, "0", "W", "hidden width per leaf in the close map (0 = the leaf's size)", OFF(close_hidden), 1, 0, 1e6},
+    {"far-hidden", H2_OPT_INT, "0", "W", "hidden width per box in the far maps (0 = rank)", OFF(far_hidden), 1, 0, 1e6},
+    {"center-output", H2_OPT_FLAG, NULL, NULL, "learn the deviation from the training set's mean output", OFF(center_output), 0, 0, 0},
+    {"input-scale", H2_OPT_REAL, "1", "F", "divide the inputs by F times the training set's RMS (SPEC §3: F = 1); F > 1 makes the weights F times larger, so Adam's fixed step (--lr) changes them F times less in relative terms: with --init kernel:NAME, training then refines the kernel start instead of scrambling it", OFF(input_scale), 0, DBL_MIN, BIG},
+    {"init", H2_OPT_STRING, "xavier", "I", "initial weights: xavier, or kernel:NAME (log, inverse, gaussian, custom): leaf projections, interpolations and transfers from that kernel's Chebyshev H2 approximation (rank must be p^d), and with --zeta 1 the maps too", OFF(init), 0, 0, 0},
+    {"seed", H2_OPT_INT, "0", "S", "seed of the initial weights and the minibatch order", OFF(seed), 1, 0, 9.2e18},
+    /* training */
+    {"iterations", H2_OPT_INT, "2000", "N", "training iterations (minibatches), in total when resuming", OFF(iterations), 1, 0, BIG},
+    {"batch-size", H2_OPT_INT, "64", "B", "samples per minibatch (over all ranks)", OFF(batch_size), 1, 1, 1e7},
+    {"lr", H2_OPT_REAL, "0.0025", "LR", "Adam learning rate", OFF(lr), 1, 0, BIG},
+    {"beta1", H2_OPT_REAL, "0.9", "B1", "Adam first-moment decay", OFF(beta1), 1, 0, 0.999999},
+    {"beta2", H2_OPT_REAL, "0.999", "B2", "Adam second-moment decay", OFF(beta2), 1, 0, 0.99999999},
+    {"adam-eps", H2_OPT_REAL, "1e-5", "EPS", "Adam epsilon", OFF(adam_eps), 1, DBL_MIN, 1},
+    {"eval-every", H2_OPT_INT, "100", "K", "evaluate train/test mean relative error every K iterations (0 = only at the end)", OFF(eval_every), 1, 0, BIG},
+    {"eval-samples", H2_OPT_INT, "1000", "S", "samples of each set used by the periodic evaluations (0 = all; the final one uses all)", OFF(eval_samples), 1, 0, BIG},
+    {"checkpoint", H2_OPT_STRING, "", "FILE", "checkpoint written every --checkpoint-every iterations and at the end (empty: none)", OFF(checkpoint), 0, 0, 0},
+    {"checkpoint-every", H2_OPT_INT, "0", "K", "also checkpoint every K iterations (0 = only at the end)", OFF(checkpoint_every), 1, 0, BIG},
+    {"resume", H2_OPT_STRING, NULL, "FILE", "continue training from this checkpoint (same input geometry)", OFF(resume), 0, 0, 0},
+    /* distribution */
+    {"model-parallel", H2_OPT_INT, "0", "PM", "ranks per model group (a power of two; 0 = automatic)", OFF(model_parallel), 0, 0, 1 << 20},
+    {"data-memory", H2_OPT_REAL, "2048", "MB", "keep the rank's share of the data in memory up to this size, else stream it from the file", OFF(data_memory_mb), 0, 0, BIG},
+    /* modes */
+    {"predict", H2_OPT_STRING, NULL, "CKPT", "apply checkpoint CKPT to INPUT's /test/input and write --output", OFF(predict), 0, 0, 0},
+    {"output", H2_OPT_STRING, NULL, "FILE", "prediction file written by --predict", OFF(output), 0, 0, 0},
+    {"all", H2_OPT_FLAG, NULL, NULL, "with --predict: also predict /train/input", OFF(all), 0, 0, 0},
+    {"synthetic", H2_OPT_INT, "0", "N", "benchmark: train on random data on a uniform grid of about N points (no input file)", OFF(synthetic), 0, 0, 1e10},
+    {"dim", H2_OPT_INT, "1", "D", "with --synthetic: dimension of the grid (1, 2 or 3)", OFF(dim), 0, 1, 3},
+    {"synthetic-samples", H2_OPT_INT, "4096", "S", "with --synthetic: training samples (generated on the fly)", OFF(synthetic_samples), 0, 1, BIG},
+    {"quiet", H2_OPT_FLAG, NULL, NULL, "print only errors and the final JSON line", OFF(quiet), 0, 0, 0},
+};
+
+static const h2_cli cli = {
+    .program = "h2nn_mpi",
+    .usage = "h2nn_mpi [options] INPUT.h5\n"
+             "       h2nn_mpi --predict CKPT.h5 --output PRED.h5 [--all] INPUT.h5\n"
+             "       h2nn_mpi --synthetic N --dim D [options]",
+    .description = "Train an H2-matrix neural network on the pairs (/train/input, /train/output) of INPUT.h5,\n"
+                   "report the mean relative error on /test, and write a checkpoint. Run it under mpirun:\n"
+                   "the P ranks form P/PM data-parallel replicas of PM model-parallel ranks each.",
+    .epilogue = "Input file (SPEC §5): /points (float64, N x d), /train/input, /train/output, /test/input,\n"
+                "/test/output (float32, samples x N). Root attributes with the names shown above set\n"
+                "defaults; the command line overrides them. Every run ends with one JSON line on stdout;\n"
+                "errors print 'h2nn_mpi: error: ...' on stderr and exit non-zero on every rank.",
+    .opts = opts,
+    .nopts = (int)(sizeof opts / sizeof opts[0]),
+};
+
+const h2_cli *h2_options_cli(void) { return &cli; }

@@ -1,0 +1,519 @@
+/* train.c — a training run (see train.h): setup from options, the
+ * minibatch loop, evaluation, progress lines, checkpoints, the summary. */
+#include "h2nn/app/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "h2nn/io/checkpoint.h"
+#include "h2nn/model/cheb.h"
+#include "h2nn/core/kernel.h"
+#include "h2nn/util/error.h"
+#include "h2nn/io/h5util.h"
+#include "h2nn/io/input_file.h"
+#include "h2nn/util/rng.h"
+
+
+/* ------------------------------------------------------------ ranks */
+
+static int largest_pow2_dividing(int p) { return p & -p; }
+
+/* P = P_d x P_m; P_m a power of two with at least 2 leaves per rank (SPEC §4). */
+static int comms_setup(h2_comms *c, MPI_Comm world, int64_t requested_pm, int nleaves) {
+  memset(c, 0, sizeof *c);
+  c->world = world;
+  MPI_Comm_rank(world, &c->rank);
+  MPI_Comm_size(world, &c->size);
+  int pm;
+  if (requested_pm > 0) {
+    pm = (int)requested_pm;
+    if (pm & (pm - 1)) H2_FAIL(H2_EINPUT, "--model-parallel %d: must be a power of two", pm);
+    if (c->size % pm) H2_FAIL(H2_EINPUT, "--model-parallel %d does not divide the %d ranks", pm, c->size);
+    if (pm > nleaves)
+      H2_FAIL(H2_EINPUT, "--model-parallel %d: the tree has only %d leaves (use a smaller --leaf-size or fewer ranks)",
+              pm, nleaves);
+  } else {
+    pm = largest_pow2_dividing(c->size);
+    while (pm > 1 && 2 * pm > nleaves) pm /= 2;
+  }
+  c->pm = pm;
+  c->pd = c->size / pm;
+  c->mrank = c->rank % pm;
+  c->drank = c->rank / pm;
+  H2_MPI(MPI_Comm_split(world, c->drank, c->mrank, &c->model));
+  H2_MPI(MPI_Comm_split(world, c->mrank, c->drank, &c->replica));
+  return 0;
+}
+
+static void comms_free(h2_comms *c) {
+  if (c->model != MPI_COMM_NULL && c->model) MPI_Comm_free(&c->model);
+  if (c->replica != MPI_COMM_NULL && c->replica) MPI_Comm_free(&c->replica);
+}
+
+/* ------------------------------------------------------------ setup */
+
+/* parameters every rank of a model group holds (coarse maps and transfers) */
+static int64_t replicated_params(const h2_model *m) {
+  int64_t n = 0;
+  for (int l = m->lmin; l <= m->L && l < m->part.p; l++) n += m->far[l].nparams;
+  for (int l = m->lmin + 1; l <= m->L && l <= m->part.p; l++) n += 2 * 2 * (int64_t)m->far[l - 1].nrows * m->r * m->r;
+  return n;
+}
+
+/* Options the input file's root attributes may set (unless on the command line). */
+static int apply_file_attributes(h2_options *opt, const int *set, h2_data *ds) {
+  const h2_cli *cli = h2_options_cli();
+  for (int i = 0; i < cli->nopts; i++) {
+    if (!cli->opts[i].file_attr) continue;
+    char attr[64];
+    snprintf(attr, sizeof attr, "%s", cli->opts[i].name);
+    for (char *c = attr; *c; c++)
+      if (*c == '-') *c = '_';
+    double v;
+    int found = 0;
+    H2_TRY(h2_input_attr(ds->in, attr, &v, &found));
+    if (found) {
+      char source[4200];
+      snprintf(source, sizeof source, "%s: root attribute", ds->path);
+      H2_TRY(h2_cli_apply_number(cli, i, v, opt, set, source));
+    }
+  }
+  return 0;
+}
+
+/* A file we will create at the end of a long run: its directory must be
+ * writable and the path must not be a directory (checked before training). */
+int h2_check_output_path(const char *path, const char *option) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    H2_FAIL(H2_EINPUT, "%s %s: is a directory (expected a file name)", option, path);
+  char dir[4096];
+  h2_path_dir(path, dir, sizeof dir);
+  if (access(dir, W_OK) != 0)
+    H2_FAIL(H2_EINPUT, "%s %s: directory %s is not writable or does not exist", option, path, dir);
+  return 0;
+}
+
+/* --resume: the checkpoint fixes the model; a different value given on the
+ * command line is a mistake, not something to ignore silently. */
+static int check_resume_options(const h2_options *opt, const int *set, const h2_model_config *c, const char *ckpt) {
+  const h2_cli *cli = h2_options_cli();
+  struct { const char *name; double given, stored; } nums[] = {
+      {"leaf-size", (double)opt->leaf_size, c->leaf_size}, {"rank", (double)opt->rank, c->rank},
+      {"zeta", (double)opt->zeta, c->zeta}, {"eta", opt->eta, c->eta},
+      {"close-hidden", (double)opt->close_hidden, c->close_hidden}, {"far-hidden", (double)opt->far_hidden, c->far_hidden},
+      {"seed", (double)opt->seed, (double)c->seed}};
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+    if (set[h2_cli_find(cli, nums[i].name)] && nums[i].given != nums[i].stored)
+      H2_FAIL(H2_EINPUT, "--%s %g conflicts with --resume %s, which was trained with %s %g (drop the option)",
+              nums[i].name, nums[i].given, ckpt, nums[i].name, nums[i].stored);
+  int act = 0;
+  if (set[h2_cli_find(cli, "activation")] && (h2_activation_from_name(opt->activation, &act) || act != c->activation))
+    H2_FAIL(H2_EINPUT, "--activation %s conflicts with --resume %s, which was trained with %s", opt->activation, ckpt,
+            h2_activation_name(c->activation));
+  return 0;
+}
+
+static int setup_local(h2_trainer *tr, const int *set, const char *input) {
+  h2_options *opt = &tr->opt;
+  MPI_Comm world = tr->comm.world;
+  const h2_cli *cli = h2_options_cli();
+  if (set[h2_cli_find(cli, "output")] || set[h2_cli_find(cli, "all")])
+    H2_FAIL(H2_EINPUT, "--output and --all belong to --predict (use --checkpoint FILE to save a trained model)");
+  if (opt->synthetic > 0 && input)
+    H2_FAIL(H2_EINPUT, "--synthetic trains on generated data: do not also give an input file (%s)", input);
+  if (opt->synthetic == 0 && (set[h2_cli_find(cli, "dim")] || set[h2_cli_find(cli, "synthetic-samples")]))
+    H2_FAIL(H2_EINPUT, "--dim and --synthetic-samples go with --synthetic N");
+  /* data: file or synthetic */
+  if (opt->synthetic > 0) {
+    H2_TRY(h2_data_synthetic(&tr->data, opt->synthetic, (int)opt->dim, opt->synthetic_samples, (uint64_t)opt->seed));
+  } else {
+    if (!input) H2_FAIL(H2_EINPUT, "no input file given (usage: h2nn_mpi [options] INPUT.h5; see --help)");
+    H2_TRY(h2_data_open_file(&tr->data, input, opt->center_output, world));
+    H2_TRY(apply_file_attributes(opt, set, &tr->data));
+  }
+  tr->data.input_scale *= opt->input_scale;
+  return 0;
+}
+
+/* zeta = 1 kernel start: the network is linear in the maps' weights, so
+ * scaling every map by alpha scales the output; alpha is the least-squares
+ * fit <w, t> / <w, w> on the first training samples (the same on every
+ * replica), which matches the kernel's units to the normalised targets. */
+static int fit_kernel_scale(h2_trainer *tr) {
+  h2_model *m = &tr->model;
+  int nb = (int)(tr->data.count[0] < tr->capacity ? tr->data.count[0] : tr->capacity);
+  for (int s = 0; s < nb; s++) tr->ids[s] = s;
+  H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, nb, m->zc[0], tr->bt)));
+  h2_model_forward(m, tr->params, nb);
+  double wt[2] = {0, 0};
+  const real *w = m->zc[m->zeta];
+  for (int64_t i = 0; i < tr->data.n_own * nb; i++) wt[0] += (double)w[i] * tr->bt[i], wt[1] += (double)w[i] * w[i];
+  MPI_Allreduce(MPI_IN_PLACE, wt, 2, MPI_DOUBLE, MPI_SUM, tr->comm.model);
+  double alpha = wt[1] > 0 ? wt[0] / wt[1] : 1;
+  int64_t end_maps = m->off_V; /* maps come first in the layout */
+  for (int64_t i = 0; i < end_maps; i++) tr->params[i] *= (real)alpha;
+  if (tr->comm.rank == 0 && !tr->opt.quiet) printf("h2nn_mpi: kernel start scaled by %.4g to the targets\n", alpha);
+  return 0;
+}
+
+int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, const char *input, MPI_Comm world) {
+  memset(tr, 0, sizeof *tr);
+  tr->opt = *opt_in;
+  tr->comm.world = world;
+  tr->t_start = MPI_Wtime();
+  h2_options *opt = &tr->opt;
+  int rank;
+  MPI_Comm_rank(world, &rank);
+  /* everything before the model is collective on world or local and checked together */
+  int err = setup_local(tr, set, input);
+  H2_TRY(h2_error_sync(world, err));
+  h2_data *ds = &tr->data;
+
+  h2_model_config cfg = {.leaf_size = (int)opt->leaf_size, .rank = (int)opt->rank, .zeta = (int)opt->zeta,
+                         .close_hidden = (int)opt->close_hidden, .far_hidden = (int)opt->far_hidden,
+                         .eta = opt->eta, .seed = (uint64_t)opt->seed};
+  err = h2_activation_from_name(opt->activation, &cfg.activation);
+  int init_kernel = -1; /* --init kernel:NAME */
+  if (!err && !strncmp(opt->init, "kernel:", 7)) {
+    init_kernel = h2_kernel_from_name(opt->init + 7);
+    if (init_kernel < 0)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--init %s: unknown kernel (expected kernel:NAME, NAME one of " H2_KERNEL_NAMES ")", opt->init);
+  } else if (!err && strcmp(opt->init, "xavier"))
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--init: expected xavier or kernel:NAME, got '%s'", opt->init);
+  h2_ckpt_header hdr = {0};
+  if (!err && opt->resume) {
+    err = h2_ckpt_read_header(opt->resume, world, &hdr);
+    if (!err) err = h2_ckpt_check_geometry(&hdr, opt->resume, ds->points, ds->N, ds->d, ds->path);
+    if (!err) err = check_resume_options(opt, set, &hdr.cfg, opt->resume);
+    /* the checkpoint fixes the input scale; a given --input-scale must agree with it */
+    if (!err && set[h2_cli_find(h2_options_cli(), "input-scale")] &&
+        fabs(hdr.input_scale - ds->input_scale) > 1e-6 * ds->input_scale)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                         "--input-scale %g conflicts with --resume %s, which was trained with --input-scale %g (drop the option)",
+                         opt->input_scale, opt->resume, opt->input_scale * hdr.input_scale / ds->input_scale);
+    if (!err) {
+      cfg = hdr.cfg; /* the checkpoint fixes the model */
+      ds->input_scale = hdr.input_scale;
+      ds->output_scale = hdr.output_scale;
+      if ((hdr.output_mean != NULL) != (ds->output_mean != NULL))
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--resume %s: the checkpoint was trained %s --center-output",
+                           opt->resume, hdr.output_mean ? "with" : "without");
+      else if (hdr.output_mean) memcpy(ds->output_mean, hdr.output_mean, sizeof(double) * (size_t)ds->N);
+    }
+  }
+  if (!err && cfg.leaf_size > ds->N)
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--leaf-size %d is larger than N = %d", cfg.leaf_size, ds->N);
+  if (!err && opt->batch_size > ds->count[0])
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--batch-size %lld is larger than the training set (%lld samples%s%s)",
+                       (long long)opt->batch_size, (long long)ds->count[0], ds->path ? " in " : "", ds->path ? ds->path : "");
+  if (!err && opt->checkpoint && *opt->checkpoint && rank == 0) err = h2_check_output_path(opt->checkpoint, "--checkpoint");
+  H2_TRY(h2_error_sync(world, err));
+
+  int nleaves = 1 << h2_tree_depth(ds->N, cfg.leaf_size);
+  err = comms_setup(&tr->comm, world, opt->model_parallel, nleaves);
+  H2_TRY(h2_error_sync(world, err));
+  h2_comms *c = &tr->comm;
+  if (opt->batch_size < c->pd)
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--batch-size %lld is smaller than the %d data-parallel replicas",
+                       (long long)opt->batch_size, c->pd);
+  H2_TRY(h2_error_sync(world, err));
+
+  /* this replica's slice of every minibatch */
+  tr->b_first = opt->batch_size * c->drank / c->pd;
+  tr->b_local = opt->batch_size * (c->drank + 1) / c->pd - tr->b_first;
+  tr->batches_per_epoch = ds->count[0] / opt->batch_size;
+  tr->capacity = (int)(tr->b_local > 64 ? tr->b_local : 64);
+
+  h2_partition part = {.comm = c->model, .pm = c->pm, .mrank = c->mrank, .p = 0};
+  while ((1 << part.p) < c->pm) part.p++;
+  err = h2_model_build(&tr->model, ds->points, ds->N, ds->d, &cfg, tr->capacity, &part);
+  H2_TRY(h2_error_sync(world, err));
+  err = h2_data_bind(ds, &tr->model, opt->data_memory_mb, tr->capacity, world);
+  h2_model *m = &tr->model;
+  int64_t n = m->nparams;
+  /* (H2_CALLOC_BIG touches every page now: first-touch faults are not iteration time) */
+  if (!err) err = H2_CALLOC_BIG(tr->params, n);
+  /* a stored gradient only when replicas must sum it (train_step) */
+  if (!err && c->pd > 1) err = H2_CALLOC_BIG(tr->grads, n + 1);
+  if (!err) err = H2_CALLOC_BIG(tr->m1, n);
+  if (!err) err = H2_CALLOC_BIG(tr->v1, n);
+  /* targets live in the model's backward scratch when it is large enough */
+  if (!err) tr->bt = h2_model_target_buffer(m, ds->n_own * tr->capacity);
+  tr->bt_owned = !err && !tr->bt;
+  if (tr->bt_owned) err = H2_MALLOC(tr->bt, ds->n_own * tr->capacity);
+  if (!err) err = H2_MALLOC(tr->sums, 2 * tr->capacity);
+  if (!err) err = H2_MALLOC(tr->ids, tr->capacity);
+  if (!err) err = H2_MALLOC(tr->order, ds->count[0]);
+  tr->order_epoch = -1;
+  tr->adam = (h2_adam){.lr = opt->lr, .beta1 = opt->beta1, .beta2 = opt->beta2, .eps = opt->adam_eps, .step = 0};
+  if (!err && !opt->resume) err = h2_model_init_xavier(m, tr->params);
+  /* kernel-informed start: the linear paths (and, with zeta = 1, the maps) of
+   * the kernel's Chebyshev H2 approximation; training refines them */
+  if (!err && !opt->resume && init_kernel >= 0)
+    err = m->zeta == 1 ? h2_cheb_set_weights(m, init_kernel, tr->params) : h2_cheb_set_transfers(m, tr->params);
+  H2_TRY(h2_error_sync(world, err));
+  if (!opt->resume && init_kernel >= 0 && m->zeta == 1) H2_TRY(fit_kernel_scale(tr));
+  H2_TRY(h2_error_sync(world, err));
+  if (opt->resume) {
+    err = h2_ckpt_read_state(opt->resume, world, m, tr->params, tr->m1, tr->v1, &tr->adam, &tr->hist);
+    tr->time_before = hdr.wall_time;
+    h2_ckpt_header_free(&hdr);
+    H2_TRY(err);
+  }
+  /* parameters of the model: own rows summed over the group, replicated ones once */
+  int64_t np = n;
+  if (c->mrank != 0) np -= replicated_params(m);
+  MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model);
+  tr->train_error = tr->test_error = NAN;
+  return 0;
+}
+
+/* ------------------------------------------------------------ one step */
+
+/* Samples of global iteration `it` for this replica: the epoch's shuffled order. */
+static void batch_ids(h2_trainer *tr, int64_t it) {
+  int64_t epoch = it / tr->batches_per_epoch, pos = it % tr->batches_per_epoch;
+  if (epoch != tr->order_epoch) {
+    h2_rng_shuffle(tr->order, tr->data.count[0], (uint64_t)tr->opt.seed, (uint64_t)epoch);
+    tr->order_epoch = epoch;
+  }
+  for (int64_t s = 0; s < tr->b_local; s++) tr->ids[s] = tr->order[pos * tr->opt.batch_size + tr->b_first + s];
+}
+
+/* forward + loss over nb samples already in zc[0] (inputs) and bt (targets); returns the replica's
+ * share of the batch loss (normalised by total) and adds errors */
+static double forward_loss(h2_trainer *tr, int nb, int64_t total, int set_grad, double *err_sum) {
+  h2_model *m = &tr->model;
+  h2_model_forward(m, tr->params, nb); /* the inputs were fetched into m->zc[0] */
+  h2_loss_partial(m, tr->bt, tr->data.offset, nb, tr->sums);
+  if (tr->comm.pm > 1) MPI_Allreduce(MPI_IN_PLACE, tr->sums, 2 * nb, MPI_DOUBLE, MPI_SUM, tr->comm.model);
+  return h2_loss_finish(m, tr->bt, nb, tr->sums, (int)total, set_grad, err_sum);
+}
+
+/* The fused optimizer: Adam on one slice of the gradient buffer (h2_grad_hook). */
+static void adam_on_slice(void *ctx, int64_t off, real *g, int64_t n) {
+  h2_trainer *tr = ctx;
+  h2_adam_update(&tr->adam, tr->params + off, g, tr->m1 + off, tr->v1 + off, n);
+}
+
+static int check_loss(double loss, int64_t it) {
+  if (!isfinite(loss))
+    H2_FAIL(H2_ENUM, "training diverged: the loss is %g at iteration %lld (try a smaller --lr)", loss, (long long)it + 1);
+  return 0;
+}
+
+static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
+  h2_model *m = &tr->model;
+  double t0 = MPI_Wtime();
+  batch_ids(tr, it);
+  /* a failed read on any rank stops every rank here, before any collective */
+  H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, m->zc[0], tr->bt)));
+  double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m), wait0 = h2_model_comm_wait(m);
+  double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
+  /* One replica: every gradient block is final as soon as the backward pass
+   * has produced it, so Adam updates it right then, while it is in cache,
+   * and the gradient is never stored whole (bitwise the same step as
+   * h2_adam_step afterwards).  Several replicas sum a stored gradient (and
+   * the loss) first; Adam leaves it zeroed for the next step. */
+  const int fused = tr->comm.pd == 1;
+  const h2_grad_hook hook = {adam_on_slice, tr};
+  if (fused) {
+    H2_TRY(check_loss(loss, it));
+    h2_adam_begin(&tr->adam);
+    h2_model_backward(m, tr->params, NULL, (int)tr->b_local, 0, &hook);
+  } else {
+    h2_model_backward(m, tr->params, tr->grads, (int)tr->b_local, 0, NULL);
+    tr->grads[m->nparams] = (real)loss;
+  }
+  double t2 = MPI_Wtime();
+  tr->step_wait += h2_model_comm_wait(m) - wait0;
+  if (!fused)
+    H2_MPI(MPI_Allreduce(MPI_IN_PLACE, tr->grads, (int)(m->nparams + 1), H2_MPI_REAL, MPI_SUM, tr->comm.replica));
+  double t3 = MPI_Wtime();
+  tr->comm_bytes += h2_model_comm_bytes(m) - bytes0 + (tr->comm.pm > 1 ? 2.0 * tr->b_local * sizeof(double) : 0) +
+                    (!fused ? (double)(m->nparams + 1) * sizeof(real) : 0);
+  *loss_out = fused ? loss : tr->grads[m->nparams];
+  if (!fused) {
+    H2_TRY(check_loss(*loss_out, it));
+    h2_adam_step(&tr->adam, tr->params, tr->grads, tr->m1, tr->v1, m->nparams);
+  }
+  double t4 = MPI_Wtime();
+  tr->phase[H2_PH_DATA] += t1 - t0;
+  tr->phase[H2_PH_COMPUTE] += t2 - t1;
+  tr->phase[H2_PH_ALLREDUCE] += t3 - t2;
+  tr->phase[H2_PH_OPTIM] += t4 - t3;
+  return 0;
+}
+
+int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *mean_err) {
+  double t0 = MPI_Wtime();
+  int64_t n = tr->data.count[set];
+  if (max_samples > 0 && max_samples < n) n = max_samples;
+  h2_comms *c = &tr->comm;
+  int64_t first = n * c->drank / c->pd, last = n * (c->drank + 1) / c->pd;
+  double sum = 0;
+  int err = 0;
+  for (int64_t s0 = first; s0 < last && !err; s0 += tr->capacity) {
+    int nb = (int)(last - s0 < tr->capacity ? last - s0 : tr->capacity);
+    for (int s = 0; s < nb; s++) tr->ids[s] = s0 + s;
+    /* the ranks of a model group run the same chunks: agree before its collectives */
+    err = h2_error_sync(c->model, h2_data_fetch(&tr->data, set, tr->ids, nb, tr->model.zc[0], tr->bt));
+    if (!err) forward_loss(tr, nb, nb, 0, &sum);
+  }
+  H2_TRY(h2_error_sync(c->world, err));
+  if (c->pd > 1) MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, c->replica);
+  *mean_err = sum / (double)n;
+  tr->phase[H2_PH_EVAL] += MPI_Wtime() - t0;
+  return 0;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static void fmt_time(double s, char *buf, size_t n) {
+  if (!isfinite(s) || s < 0) s = 0;
+  long t = (long)(s + 0.5);
+  snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+}
+
+static int checkpoint_now(h2_trainer *tr) {
+  double t0 = MPI_Wtime();
+  const h2_ckpt_header hd = {.points = tr->data.points, .input_scale = tr->data.input_scale,
+                             .output_scale = tr->data.output_scale, .output_mean = tr->data.output_mean,
+                             .wall_time = tr->time_before + t0 - tr->t_start};
+  const h2_ckpt_state st = {.model = &tr->model, .params = tr->params, .m1 = tr->m1, .v1 = tr->v1, .adam = &tr->adam,
+                            .hist = &tr->hist, .batch_size = tr->opt.batch_size, .writer = tr->comm.drank == 0,
+                            .writer_repl = tr->comm.drank == 0 && tr->comm.mrank == 0};
+  int err = h2_ckpt_write(&hd, &st, tr->opt.checkpoint, tr->comm.world);
+  tr->phase[H2_PH_IO] += MPI_Wtime() - t0;
+  return err;
+}
+
+static void print_header(h2_trainer *tr) {
+  const h2_model *m = &tr->model;
+  const h2_data *ds = &tr->data;
+  if (tr->comm.rank != 0 || tr->opt.quiet) return;
+  printf("h2nn_mpi: %s: N = %d points in %d-D, %lld train / %lld test samples%s\n",
+         ds->synthetic ? "synthetic data" : ds->path, ds->N, ds->d, (long long)ds->count[0], (long long)ds->count[1],
+         ds->synthetic ? "" : (ds->cache[0][0] ? " (in memory)" : " (streamed from the file)"));
+  printf("h2nn_mpi: tree L = %d (%d leaves of <= %d points), far levels %d..%d, eta %.3g; rank %d, zeta %d, %s\n", m->L,
+         1 << m->L, m->cfg.leaf_size, m->lmin, m->L, m->cfg.eta, m->r, m->zeta, h2_activation_name(m->cfg.activation));
+  printf("h2nn_mpi: %lld parameters (%.2f MB float32), %.1f MFLOP per sample forward\n",
+         (long long)tr->nparams_global, tr->nparams_global * 4.0 / 1048576.0, h2_model_flops(m) * 1e-6);
+  printf("h2nn_mpi: %d ranks = %d data-parallel x %d model-parallel; batch %lld, lr %g, %lld iterations%s\n",
+         tr->comm.size, tr->comm.pd, tr->comm.pm, (long long)tr->opt.batch_size, tr->opt.lr,
+         (long long)tr->opt.iterations, tr->opt.resume ? " (resumed)" : "");
+  fflush(stdout);
+}
+
+int h2_trainer_run(h2_trainer *tr) {
+  const h2_options *o = &tr->opt;
+  int64_t it = tr->adam.step, end = o->iterations;
+  print_header(tr);
+  double last_print = MPI_Wtime(), run_start = MPI_Wtime(), loss = NAN, loss_avg = 0;
+  int64_t start_it = it, navg = 0;
+  while (it < end) {
+    H2_TRY(train_step(tr, it, &loss));
+    it++;
+    tr->iter_done_this_run++;
+    loss_avg += loss, navg++;
+    double tr_err = NAN, te_err = NAN;
+    int eval = o->eval_every > 0 && (it % o->eval_every == 0) && it != end;
+    if (eval) {
+      H2_TRY(h2_trainer_evaluate(tr, H2_SET_TRAIN, o->eval_samples, &tr_err));
+      H2_TRY(h2_trainer_evaluate(tr, H2_SET_TEST, o->eval_samples, &te_err));
+    }
+    if (it == end) {
+      H2_TRY(h2_trainer_evaluate(tr, H2_SET_TRAIN, 0, &tr_err));
+      H2_TRY(h2_trainer_evaluate(tr, H2_SET_TEST, 0, &te_err));
+      tr->train_error = tr_err;
+      tr->test_error = te_err;
+    }
+    double now = MPI_Wtime();
+    H2_TRY(h2_history_push(&tr->hist, it, tr->time_before + now - tr->t_start, loss, tr_err, te_err));
+    if (tr->comm.rank == 0 && !o->quiet && (eval || it == end || now - last_print >= 2.0 || it == start_it + 1)) {
+      double rate = (double)(it - start_it) / (now - run_start);
+      char eta[32];
+      fmt_time((double)(end - it) / rate, eta, sizeof eta);
+      printf("iter %7lld/%lld  loss %.4e", (long long)it, (long long)end, loss_avg / (double)navg);
+      if (!isnan(tr_err)) printf("  train %.5f  test %.5f", tr_err, te_err);
+      printf("  %7.1f it/s  ETA %s\n", rate, eta);
+      fflush(stdout);
+      last_print = now;
+      loss_avg = 0, navg = 0;
+    }
+    if (o->checkpoint && *o->checkpoint && o->checkpoint_every > 0 && it % o->checkpoint_every == 0 && it != end)
+      H2_TRY(checkpoint_now(tr));
+  }
+  if (it == start_it) { /* nothing to train (resumed at the end): still evaluate */
+    if (tr->comm.rank == 0 && !o->quiet && o->resume)
+      printf("h2nn_mpi: %s is already at iteration %lld >= --iterations %lld: nothing to train, evaluating\n", o->resume,
+             (long long)it, (long long)end);
+    H2_TRY(h2_trainer_evaluate(tr, H2_SET_TRAIN, 0, &tr->train_error));
+    H2_TRY(h2_trainer_evaluate(tr, H2_SET_TEST, 0, &tr->test_error));
+  }
+  if (o->checkpoint && *o->checkpoint) H2_TRY(checkpoint_now(tr));
+  return 0;
+}
+
+/* ------------------------------------------------------------ report */
+
+void h2_trainer_report(h2_trainer *tr) {
+  const h2_comms *c = &tr->comm;
+  double wall = MPI_Wtime() - tr->t_start, phase[H2_PH_COUNT];
+  MPI_Allreduce(tr->phase, phase, H2_PH_COUNT, MPI_DOUBLE, MPI_MAX, c->world);
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double rss = ru.ru_maxrss / 1024.0, rss_sum = 0, rss_max = 0;
+  MPI_Allreduce(&rss, &rss_sum, 1, MPI_DOUBLE, MPI_SUM, c->world);
+  MPI_Allreduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
+  double flops_sample = h2_model_flops(&tr->model), flops_model = 0, bytes = 0;
+  MPI_Allreduce(&flops_sample, &flops_model, 1, MPI_DOUBLE, MPI_SUM, c->model);
+  MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world);
+  double halo_wait = tr->step_wait, halo_wait_max = 0;
+  MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
+  if (c->rank != 0) return;
+  int64_t iters = tr->iter_done_this_run;
+  double bytes_iter = iters ? bytes / (double)iters : 0;
+  double step_time = phase[H2_PH_DATA] + phase[H2_PH_COMPUTE] + phase[H2_PH_ALLREDUCE] + phase[H2_PH_OPTIM];
+  double ms = iters ? 1e3 * step_time / (double)iters : 0;
+  /* forward + backward ~ 3x the forward multiply-adds, over the global batch */
+  double gflops = iters ? 3.0 * flops_model * (double)tr->opt.batch_size / (ms * 1e-3) * 1e-9 : 0;
+  /* share of the training steps spent in communication: message waits and the gradient allreduce */
+  double comm_share = step_time > 0 ? (halo_wait_max + phase[H2_PH_ALLREDUCE]) / step_time : 0;
+  if (!tr->opt.quiet) {
+    printf("\nh2nn_mpi: done: %lld iterations in %.2f s (%.3f ms/iteration, %.1f GFLOP/s)\n", (long long)iters, wall, ms,
+           gflops);
+    printf("h2nn_mpi: mean relative error: train %.5f, test %.5f\n", tr->train_error, tr->test_error);
+    printf("h2nn_mpi: time per training phase (max over ranks): data %.2f s, compute %.2f s (of which halo/coarse-tree waits "
+           "%.2f s), gradient allreduce %.2f s, optimizer %.2f s, evaluation %.2f s, checkpoint I/O %.2f s\n",
+           phase[H2_PH_DATA], phase[H2_PH_COMPUTE], halo_wait_max, phase[H2_PH_ALLREDUCE], phase[H2_PH_OPTIM],
+           phase[H2_PH_EVAL], phase[H2_PH_IO]);
+    printf("h2nn_mpi: communication: %.3g bytes per iteration over all ranks (halo, coarse tree, loss, gradients), "
+           "%.1f%% of the training time waiting for it\n", bytes_iter, 100 * comm_share);
+    printf("h2nn_mpi: peak memory %.1f MB summed over ranks (max %.1f MB per rank)\n", rss_sum, rss_max);
+    if (tr->opt.checkpoint && *tr->opt.checkpoint) printf("h2nn_mpi: checkpoint written to %s\n", tr->opt.checkpoint);
+  }
+  printf("{\"mode\":\"train\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"params\":%lld,\"iterations\":%lld,"
+         "\"train_error\":%.8g,\"test_error\":%.8g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
+         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
+         tr->data.N, tr->data.d, c->size, c->pm, (long long)tr->nparams_global, (long long)tr->adam.step,
+         tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, comm_share, rss_sum, rss_max);
+  fflush(stdout);
+}
+
+void h2_trainer_free(h2_trainer *tr) {
+  free(tr->params), free(tr->grads), free(tr->m1), free(tr->v1);
+  if (tr->bt_owned) free(tr->bt);
+  free(tr->sums), free(tr->ids), free(tr->order);
+  h2_history_free(&tr->hist);
+  h2_model_free(&tr->model);
+  h2_data_free(&tr->data);
+  comms_free(&tr->comm);
+  memset(tr, 0, sizeof *tr);
+}

@@ -1,0 +1,330 @@
+/* checkpoint.c — SPEC §5 checkpoints: one enumeration of the parameter
+ * groups (io_params) serves writing and reading, so the two cannot drift.
+ *
+ * Every rank covers the rows it owns: a contiguous range of each group in
+ * the file's global (tree / CSR) order.  Replicated data is written by one
+ * rank only: replica 0 writes; model rank 0 writes the replicated parts. */
+#include "h2nn/io/checkpoint.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "h2nn/util/error.h"
+#include "h2nn/io/h5atomic.h"
+#include "h2nn/io/h5util.h"
+
+typedef struct {
+  hid_t file;
+  MPI_Comm comm;
+  int write;         /* 1 write, 0 read */
+  int writer;        /* this rank supplies the data it owns */
+  int writer_repl;   /* this rank supplies replicated data */
+  const char *path;
+} io_ctx;
+
+/* One float32 vector of global length G; this rank owns [g0, g0 + n).
+ * pack(i..) converts the model layout to file order (write) and back (read). */
+typedef void (*convert_fn)(const void *ctx, int to_file, float *file_part, real *model_part);
+
+static int io_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_t n, int replicated, real *local,
+                     convert_fn conv, const void *cctx) {
+  float *buf = NULL;
+  H2_TRY(H2_MALLOC(buf, n > 0 ? n : 1));
+  if (io->write) {
+    int mine = replicated ? io->writer_repl : io->writer;
+    if (mine) {
+      if (conv) conv(cctx, 1, buf, local);
+      else memcpy(buf, local, sizeof(float) * (size_t)n);
+    }
+    int err = h2_h5_write_rows(io->file, name, H2_H5_F32, H2_H5_F32, 1, G, 1, g0, mine ? n : 0, buf, io->comm);
+    free(buf);
+    return err;
+  }
+  h2_h5_info info;
+  int err = h2_h5_dataset_info(io->file, name, &info, NULL);
+  if (!err && (info.ndims != 1 || info.dims[0] != G))
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                       "%s: %s has %lld values, expected %lld for this model (damaged or another model)", io->path,
+                       name, (long long)(info.ndims ? info.dims[0] : 0), (long long)G);
+  if (!err) err = h2_h5_read_rows(io->file, name, H2_H5_F32, g0, n, buf);
+  if (!err) {
+    if (conv) conv(cctx, 0, buf, local);
+    else memcpy(local, buf, sizeof(float) * (size_t)n);
+  }
+  free(buf);
+  return err;
+}
+
+typedef struct {
+  const h2_bsmap *f;
+  int k;
+} map_layer;
+
+static void conv_map_W(const void *ctx, int to_file, float *file, real *model) {
+  const map_layer *ml = ctx;
+  const h2_bsmap *f = ml->f;
+  int64_t pos = 0;
+  for (int i = 0; i < f->nrows; i++) {
+    real *row = model + BS_WOFF(f, ml->k, i) - BS_WOFF(f, ml->k, 0);
+    if (to_file) h2_bsmap_row_to_blocks(f, ml->k, i, row, file + pos);
+    else h2_bsmap_blocks_to_row(f, ml->k, i, file + pos, row);
+    pos += (int64_t)BS_W(f, ml->k, i) * BS_ROWIN(f, ml->k, i);
+  }
+}
+
+/* a map's layers: global sizes from the global pattern and box widths */
+static int io_map(io_ctx *io, const h2_model *m, int level, const char *grp, real *vec, int with_pattern) {
+  const h2_bsmap *f = level < 0 ? &m->close : &m->far[level];
+  const h2_pattern *p = f->pat;
+  int nboxes = p->nboxes, replicated = level >= 0 && level < m->part.p; /* coarse maps: every rank holds them */
+  char name[256];
+  if (with_pattern && io->write) {
+    int64_t *col;
+    H2_TRY(H2_MALLOC(col, p->nnz > 0 ? p->nnz : 1));
+    for (int64_t e = 0; e < p->nnz; e++) col[e] = p->col[e];
+    snprintf(name, sizeof name, "%s/rowptr", grp);
+    H2_TRY(h2_h5_write_rows(io->file, name, H2_H5_I64, H2_H5_I64, 1, nboxes + 1, 1, 0, io->writer_repl ? nboxes + 1 : 0,
+                            p->rowptr, io->comm));
+    snprintf(name, sizeof name, "%s/col", grp);
+    H2_TRY(h2_h5_write_rows(io->file, name, H2_H5_I64, H2_H5_I64, 1, p->nnz, 1, 0, io->writer_repl ? p->nnz : 0, col,
+                            io->comm));
+    free(col);
+  }
+  if (!f->active) return 0;
+  int *w;
+  H2_TRY(h2_model_map_widths(m, level, &w));
+  for (int k = 1; k <= m->zeta; k++) {
+    const int *wo = w + (int64_t)k * nboxes, *wi = w + (int64_t)(k - 1) * nboxes;
+    int64_t Wtot = 0, Wfirst = 0, btot = 0, bfirst = 0;
+    for (int i = 0; i < nboxes; i++) {
+      int64_t rin = 0;
+      for (int64_t e = p->rowptr[i]; e < p->rowptr[i + 1]; e++) rin += wi[p->col[e]];
+      if (i == f->first_row) Wfirst = Wtot, bfirst = btot;
+      Wtot += (int64_t)wo[i] * rin;
+      btot += wo[i];
+    }
+    if (io->write) {
+      snprintf(name, sizeof name, "%s/layer_%d", grp, k);
+      H2_TRY(h2_h5_create_groups(io->file, name, io->comm));
+    }
+    map_layer ml = {f, k};
+    int64_t Wn = BS_BOFF(f, k, 0) - BS_WOFF(f, k, 0), bn = 0;
+    for (int i = 0; i < f->nrows; i++) bn += BS_W(f, k, i);
+    snprintf(name, sizeof name, "%s/layer_%d/W", grp, k);
+    H2_TRY(io_vector(io, name, Wtot, Wfirst, Wn, replicated, vec + BS_WOFF(f, k, 0), conv_map_W, &ml));
+    snprintf(name, sizeof name, "%s/layer_%d/b", grp, k);
+    H2_TRY(io_vector(io, name, btot, bfirst, bn, replicated, vec + BS_BOFF(f, k, 0), NULL, NULL));
+  }
+  free(w);
+  return 0;
+}
+
+/* Every parameter group of the model under `root` ("/model", "/optimizer/m"...). */
+static int io_params(io_ctx *io, const h2_model *m, const char *root, real *vec, int with_pattern) {
+  char grp[256];
+  const int r = m->r;
+  snprintf(grp, sizeof grp, "%s/close", root);
+  if (io->write) H2_TRY(h2_h5_create_groups(io->file, grp, io->comm));
+  H2_TRY(io_map(io, m, -1, grp, vec + m->off_close, with_pattern));
+  for (int l = m->lmin; l <= m->L; l++) {
+    snprintf(grp, sizeof grp, "%s/far/level_%d", root, l);
+    if (io->write) H2_TRY(h2_h5_create_groups(io->file, grp, io->comm));
+    H2_TRY(io_map(io, m, l, grp, vec + m->off_far[l], with_pattern));
+  }
+  if (!m->has_far) return 0;
+  int64_t t0 = m->tree.start[h2_box_id(m->L, m->close.first_row)];
+  snprintf(grp, sizeof grp, "%s/leaf_V", root);
+  H2_TRY(io_vector(io, grp, (int64_t)r * m->N, (int64_t)r * t0, m->n_params_V, 0, vec + m->off_V, NULL, NULL));
+  snprintf(grp, sizeof grp, "%s/leaf_U", root);
+  H2_TRY(io_vector(io, grp, (int64_t)r * m->N, (int64_t)r * t0, m->n_params_V, 0, vec + m->off_U, NULL, NULL));
+  if (m->lmin + 1 <= m->L && io->write) {
+    snprintf(grp, sizeof grp, "%s/transfer_up", root);
+    H2_TRY(h2_h5_create_groups(io->file, grp, io->comm));
+    snprintf(grp, sizeof grp, "%s/transfer_down", root);
+    H2_TRY(h2_h5_create_groups(io->file, grp, io->comm));
+  }
+  for (int l = m->lmin + 1; l <= m->L; l++) {
+    int64_t rr = (int64_t)r * r, first = 2 * (int64_t)m->far[l - 1].first_row, n = 2 * (int64_t)m->far[l - 1].nrows;
+    snprintf(grp, sizeof grp, "%s/transfer_up/level_%d", root, l);
+    int repl = l <= m->part.p; /* transfers into the coarse tree are replicated */
+    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, repl, vec + m->off_T[l], NULL, NULL));
+    snprintf(grp, sizeof grp, "%s/transfer_down/level_%d", root, l);
+    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, repl, vec + m->off_S[l], NULL, NULL));
+  }
+  return 0;
+}
+
+static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state *st) {
+  const h2_model *m = st->model;
+  MPI_Comm comm = io->comm;
+  hid_t f = io->file;
+  H2_TRY(h2_h5_create_groups(f, "/model", comm));
+  hid_t g = H5Gopen2(f, "/model", H5P_DEFAULT);
+  if (g < 0) H2_FAIL(H2_EIO, "%s: cannot open group /model", io->path);
+  int err = 0;
+  struct { const char *n; double v; } nums[] = {
+      {"N", m->N}, {"d", m->d}, {"L", m->L}, {"lmin", m->lmin}, {"rank", m->r}, {"zeta", m->zeta},
+      {"leaf_size", m->cfg.leaf_size}, {"close_hidden", m->cfg.close_hidden}, {"far_hidden", m->cfg.far_hidden},
+      {"format_version", H2_CKPT_FORMAT}};
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0] && !err; i++)
+    err = h2_h5_attr_write_int64(g, nums[i].n, (int64_t)nums[i].v, comm);
+  if (!err) err = h2_h5_attr_write_int64(g, "seed", (int64_t)m->cfg.seed, comm);
+  if (!err) err = h2_h5_attr_write_double(g, "eta", m->cfg.eta, comm);
+  if (!err) err = h2_h5_attr_write_double(g, "input_scale", hd->input_scale, comm);
+  if (!err) err = h2_h5_attr_write_double(g, "output_scale", hd->output_scale, comm);
+  if (!err) err = h2_h5_attr_write_string(g, "activation", h2_activation_name(m->cfg.activation), comm);
+  H5Gclose(g);
+  H2_TRY(err);
+  int w0 = io->writer_repl;
+  int64_t *tmp;
+  H2_TRY(H2_MALLOC(tmp, m->N > (1 << m->L) ? m->N : (1 << m->L)));
+  for (int i = 0; i < m->N; i++) tmp[i] = m->tree.perm[i];
+  H2_TRY(h2_h5_write_rows(f, "/model/perm", H2_H5_I64, H2_H5_I64, 1, m->N, 1, 0, w0 ? m->N : 0, tmp, comm));
+  for (int k = 0; k < (1 << m->L); k++) tmp[k] = m->tree.size[h2_box_id(m->L, k)];
+  H2_TRY(h2_h5_write_rows(f, "/model/leaf_sizes", H2_H5_I64, H2_H5_I64, 1, 1 << m->L, 1, 0, w0 ? 1 << m->L : 0, tmp,
+                          comm));
+  free(tmp);
+  H2_TRY(h2_h5_write_rows(f, "/model/points", H2_H5_F64, H2_H5_F64, 2, m->N, m->d, 0, w0 ? m->N : 0,
+                          hd->points, comm));
+  if (hd->output_mean)
+    H2_TRY(h2_h5_write_rows(f, "/model/output_mean", H2_H5_F64, H2_H5_F64, 1, m->N, 1, 0, w0 ? m->N : 0,
+                            hd->output_mean, comm));
+  H2_TRY(io_params(io, m, "/model", (real *)st->params, 1));
+  /* optimizer */
+  H2_TRY(h2_h5_create_groups(f, "/optimizer", comm));
+  g = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
+  if (g < 0) H2_FAIL(H2_EIO, "%s: cannot open group /optimizer", io->path);
+  err = h2_h5_attr_write_int64(g, "step", st->adam->step, comm);
+  if (!err) err = h2_h5_attr_write_double(g, "lr", st->adam->lr, comm);
+  if (!err) err = h2_h5_attr_write_double(g, "beta1", st->adam->beta1, comm);
+  if (!err) err = h2_h5_attr_write_double(g, "beta2", st->adam->beta2, comm);
+  if (!err) err = h2_h5_attr_write_double(g, "eps", st->adam->eps, comm);
+  if (!err) err = h2_h5_attr_write_int64(g, "batch_size", st->batch_size, comm);
+  if (!err) err = h2_h5_attr_write_double(g, "wall_time", hd->wall_time, comm);
+  H5Gclose(g);
+  H2_TRY(err);
+  H2_TRY(io_params(io, m, "/optimizer/m", (real *)st->m1, 0));
+  H2_TRY(io_params(io, m, "/optimizer/v", (real *)st->v1, 0));
+  return h2_history_write(f, st->hist, w0, comm);
+}
+
+int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, const char *path, MPI_Comm comm) {
+  h2_h5_atomic a;
+  H2_TRY(h2_error_sync(comm, h2_h5_atomic_create(&a, path, "checkpoint", comm)));
+  io_ctx io = {.file = a.file, .comm = comm, .write = 1, .path = path, .writer = state->writer,
+               .writer_repl = state->writer_repl};
+  return h2_h5_atomic_finish(&a, write_body(&io, header, state));
+}
+
+/* ------------------------------------------------------------------ read */
+
+int h2_ckpt_read_header(const char *path, MPI_Comm comm, h2_ckpt_header *h) {
+  memset(h, 0, sizeof *h);
+  hid_t f = -1;
+  H2_TRY(h2_h5_open_read(&f, path, comm));
+  int err = 0, found = 0;
+  hid_t g = -1;
+  int exists = 0;
+  err = h2_h5_exists(f, "/model", &exists);
+  if (!err && !exists)
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: not an h2nn checkpoint (no /model group)", path);
+  if (!err) g = H5Gopen2(f, "/model", H5P_DEFAULT);
+  if (!err && g < 0) err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: cannot open /model", path);
+  const char *need[] = {"format_version", "N", "d", "rank", "zeta", "leaf_size", "close_hidden", "far_hidden", "seed"};
+  int64_t v[9] = {0};
+  for (int i = 0; i < 9 && !err; i++) {
+    err = h2_h5_attr_read_int64(g, need[i], &v[i], &found);
+    if (!err && !found)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)",
+                         path, need[i]);
+  }
+  if (!err && v[0] != H2_CKPT_FORMAT)
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
+                       (long long)v[0], H2_CKPT_FORMAT);
+  double eta = 0;
+  char act[32] = "";
+  if (!err) err = h2_h5_attr_read_double(g, "eta", &eta, &found);
+  if (!err) err = h2_h5_attr_read_double(g, "input_scale", &h->input_scale, &found);
+  if (!err) err = h2_h5_attr_read_double(g, "output_scale", &h->output_scale, &found);
+  if (!err) err = h2_h5_attr_read_string(g, "activation", act, sizeof act, &found);
+  if (g >= 0) H5Gclose(g);
+  if (!err) {
+    h->N = (int)v[1];
+    h->d = (int)v[2];
+    h->cfg.rank = (int)v[3];
+    h->cfg.zeta = (int)v[4];
+    h->cfg.leaf_size = (int)v[5];
+    h->cfg.close_hidden = (int)v[6];
+    h->cfg.far_hidden = (int)v[7];
+    h->cfg.seed = (uint64_t)v[8];
+    h->cfg.eta = eta;
+    err = h2_activation_from_name(act, &h->cfg.activation);
+    if (!err && (h->N < 1 || h->d < 1 || h->d > 3 || !(h->input_scale > 0) || !(h->output_scale > 0)))
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: damaged checkpoint (invalid /model attributes)", path);
+  }
+  if (!err) err = H2_MALLOC(h->points, (int64_t)h->N * h->d);
+  if (!err) err = h2_h5_read_rows(f, "/model/points", H2_H5_F64, 0, h->N, h->points);
+  if (!err) err = h2_h5_exists(f, "/model/output_mean", &exists);
+  if (!err && exists) {
+    err = H2_MALLOC(h->output_mean, h->N);
+    if (!err) err = h2_h5_read_rows(f, "/model/output_mean", H2_H5_F64, 0, h->N, h->output_mean);
+  }
+  if (!err) {
+    hid_t o = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
+    if (o >= 0) {
+      err = h2_h5_attr_read_int64(o, "step", &h->step, &found);
+      if (!err) err = h2_h5_attr_read_double(o, "wall_time", &h->wall_time, &found);
+      H5Gclose(o);
+    }
+  }
+  err = h2_error_sync(comm, err);
+  h2_h5_close(&f, comm);
+  if (err) h2_ckpt_header_free(h);
+  return err;
+}
+
+void h2_ckpt_header_free(h2_ckpt_header *h) {
+  free(h->points);
+  free(h->output_mean);
+  h->points = h->output_mean = NULL;
+}
+
+int h2_ckpt_check_geometry(const h2_ckpt_header *h, const char *ckpt, const double *points, int N, int d,
+                           const char *input) {
+  if (h->N != N || h->d != d)
+    H2_FAIL(H2_EINPUT, "%s was trained on %d points in %d-D, but %s has %d points in %d-D", ckpt, h->N, h->d, input, N,
+            d);
+  double scale = 0, diff = 0;
+  for (int64_t i = 0; i < (int64_t)N * d; i++) {
+    scale = fmax(scale, fabs(points[i]));
+    diff = fmax(diff, fabs(points[i] - h->points[i]));
+  }
+  if (diff > 1e-12 * fmax(scale, 1e-300))
+    H2_FAIL(H2_EINPUT, "%s was trained on other points than /points of %s (max difference %g)", ckpt, input, diff);
+  return 0;
+}
+
+int h2_ckpt_read_state(const char *path, MPI_Comm comm, const h2_model *m, real *params, real *m1, real *v1,
+                       h2_adam *adam, h2_history *hist) {
+  io_ctx io = {.comm = comm, .write = 0, .path = path};
+  H2_TRY(h2_h5_open_read(&io.file, path, comm));
+  int err = io_params(&io, m, "/model", params, 0);
+  if (!err && m1) err = io_params(&io, m, "/optimizer/m", m1, 0);
+  if (!err && v1) err = io_params(&io, m, "/optimizer/v", v1, 0);
+  if (!err && adam) {
+    hid_t o = H5Gopen2(io.file, "/optimizer", H5P_DEFAULT);
+    int found = 0;
+    if (o < 0) err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: no /optimizer group", path);
+    else {
+      err = h2_h5_attr_read_int64(o, "step", &adam->step, &found);
+      H5Gclose(o);
+    }
+  }
+  if (!err && hist) err = h2_history_read(io.file, path, hist);
+  err = h2_error_sync(comm, err);
+  h2_h5_close(&io.file, comm);
+  return err;
+}

@@ -1,0 +1,770 @@
+/* h5util.c — checked parallel-HDF5 wrappers (see h5util.h for the contract).
+ *
+ * Owns: file create/open/close with the MPI-IO driver, groups, row-block
+ * dataset I/O, dataset introspection and attributes.  Every HDF5 failure is
+ * turned into an h2 error whose message names the file and the object; the
+ * HDF5 error stack is never printed, only its innermost description is
+ * quoted. */
+#include "h2nn/io/h5util.h"
+
+#include "h2nn/util/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Largest number of bytes one rank moves in one H5Dwrite round. */
+#define H2_H5_MAX_TRANSFER ((int64_t)256 << 20)
+
+/* ------------------------------------------------------------------ helpers */
+
+void h2_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+typedef struct {
+  char *buf;
+  size_t size;
+} h5_reason_ctx;
+
+static herr_t reason_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  h5_reason_ctx *c = data;
+  if (n == 0 && e && e->desc) snprintf(c->buf, c->size, "%s", e->desc);
+  return 0;
+}
+
+/* The innermost message of HDF5's error stack (then cleared). */
+static const char *h5_reason(char *buf, size_t size) {
+  h5_reason_ctx c = {buf, size};
+  buf[0] = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_cb, &c);
+  H5Eclear2(H5E_DEFAULT);
+  if (!buf[0]) snprintf(buf, size, "unknown HDF5 failure");
+  return buf;
+}
+
+void h2_h5_filename(hid_t obj, char *buf, size_t size) {
+  if (size == 0) return;
+  buf[0] = 0;
+  if (obj < 0 || H5Fget_name(obj, buf, size) < 0 || !buf[0]) snprintf(buf, size, "?");
+  H5Eclear2(H5E_DEFAULT);
+}
+
+static void objname(hid_t obj, char *buf, size_t size) {
+  buf[0] = 0;
+  if (obj < 0 || H5Iget_name(obj, buf, size) <= 0 || !buf[0]) snprintf(buf, size, "?");
+  H5Eclear2(H5E_DEFAULT);
+}
+
+/* "NAME" relative to LOC, as an absolute-looking path for messages. */
+static void fullname(hid_t loc, const char *name, char *buf, size_t size) {
+  char base[1024];
+  if (name[0] == '/') {
+    snprintf(buf, size, "%s", name);
+    return;
+  }
+  objname(loc, base, sizeof base);
+  if (!strcmp(base, "?") || !strcmp(base, "/"))
+    snprintf(buf, size, "/%s", name);
+  else
+    snprintf(buf, size, "%s/%s", base, name);
+}
+
+static hid_t mem_type(h2_h5_type t) {
+  switch (t) {
+    case H2_H5_F32: return H5T_NATIVE_FLOAT;
+    case H2_H5_F64: return H5T_NATIVE_DOUBLE;
+    case H2_H5_I64: return H5T_NATIVE_INT64;
+  }
+  return -1;
+}
+
+static hid_t file_type(h2_h5_type t) {
+  switch (t) {
+    case H2_H5_F32: return H5T_IEEE_F32LE;
+    case H2_H5_F64: return H5T_IEEE_F64LE;
+    case H2_H5_I64: return H5T_STD_I64LE;
+  }
+  return -1;
+}
+
+static size_t type_size(h2_h5_type t) { return t == H2_H5_F32 ? 4 : 8; }
+
+const char *h2_h5_info_typename(const h2_h5_info *info) {
+  switch (info->cls) {
+    case H2_H5_CLASS_FLOAT:
+      if (info->size == 2) return "float16";
+      if (info->size == 4) return "float32";
+      if (info->size == 8) return "float64";
+      if (info->size == 16) return "float128";
+      return "float (unusual size)";
+    case H2_H5_CLASS_INTEGER:
+      if (info->size == 1) return "int8";
+      if (info->size == 2) return "int16";
+      if (info->size == 4) return "int32";
+      if (info->size == 8) return "int64";
+      return "integer (unusual size)";
+    case H2_H5_CLASS_STRING: return "string";
+    case H2_H5_CLASS_OTHER: break;
+  }
+  return "non-numeric type";
+}
+
+static h2_h5_class class_of(hid_t type) {
+  switch (H5Tget_class(type)) {
+    case H5T_FLOAT: return H2_H5_CLASS_FLOAT;
+    case H5T_INTEGER: return H2_H5_CLASS_INTEGER;
+    case H5T_STRING: return H2_H5_CLASS_STRING;
+    default: return H2_H5_CLASS_OTHER;
+  }
+}
+
+/* ------------------------------------------------------------------ files */
+
+void h2_path_dir(const char *path, char *dir, size_t size) {
+  snprintf(dir, size, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, size, ".");
+  else if (slash == dir) dir[1] = 0;
+  else *slash = 0;
+}
+
+int h2_h5_create(hid_t *file, const char *path, MPI_Comm comm) {
+  int rank, err = 0;
+  *file = -1;
+  h2_h5_quiet();
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    /* Check the directory first: one clear message naming it. */
+    char dir[4096];
+    h2_path_dir(path, dir, sizeof dir);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+      err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: directory %s: %s", path,
+                         dir, strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+      err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: %s is not a directory",
+                         path, dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+      err = h2_error_set(__FILE__, __LINE__, H2_EIO,
+                         "cannot create %s: directory %s is not writable (%s)", path, dir,
+                         strerror(errno));
+    else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+      err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: it is a directory", path);
+  }
+  H2_TRY(h2_error_sync(comm, err));
+
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
+    char r[512];
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: MPI-IO file access: %s",
+                       path, h5_reason(r, sizeof r));
+  } else {
+    errno = 0;
+    *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (*file < 0) {
+      int e = errno;
+      char r[512];
+      h5_reason(r, sizeof r);
+      err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: %s%s%s", path, r,
+                         e ? "; " : "", e ? strerror(e) : "");
+    }
+  }
+  if (fapl >= 0) H5Pclose(fapl);
+  err = h2_error_sync(comm, err);
+  if (err && *file >= 0) {
+    H5Fclose(*file);
+    *file = -1;
+  }
+  return err;
+}
+
+int h2_h5_open_read(hid_t *file, const char *path, MPI_Comm comm) {
+  int rank, err = 0;
+  *file = -1;
+  h2_h5_quiet();
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+      if (errno == ENOENT)
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: no such file", path);
+      else
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: %s", path, strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: is a directory, expected an HDF5 file",
+                         path);
+    } else if (access(path, R_OK) != 0) {
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: permission denied (%s)", path,
+                         strerror(errno));
+    } else {
+      htri_t is = H5Fis_hdf5(path);
+      if (is == 0) {
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                           "%s: not an HDF5 file (no HDF5 signature in its %lld bytes)", path,
+                           (long long)st.st_size);
+      } else if (is < 0) {
+        char r[512];
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read as HDF5: %s", path,
+                           h5_reason(r, sizeof r));
+      }
+    }
+  }
+  H2_TRY(h2_error_sync(comm, err));
+
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
+    char r[512];
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot open %s: MPI-IO file access: %s", path,
+                       h5_reason(r, sizeof r));
+  } else {
+    *file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    if (*file < 0) {
+      char r[512];
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                         "%s: cannot be opened as HDF5 (damaged or truncated file?): %s", path,
+                         h5_reason(r, sizeof r));
+    }
+  }
+  if (fapl >= 0) H5Pclose(fapl);
+  err = h2_error_sync(comm, err);
+  if (err && *file >= 0) {
+    H5Fclose(*file);
+    *file = -1;
+  }
+  return err;
+}
+
+int h2_h5_close(hid_t *file, MPI_Comm comm) {
+  int err = 0;
+  if (*file < 0) return 0;
+  char fname[1024];
+  h2_h5_filename(*file, fname, sizeof fname);
+  if (H5Fclose(*file) < 0) {
+    char r[512];
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: closing the file failed: %s", fname,
+                       h5_reason(r, sizeof r));
+  }
+  *file = -1;
+  return h2_error_sync(comm, err);
+}
+
+/* ------------------------------------------------------------------ groups */
+
+int h2_h5_exists(hid_t loc, const char *path, int *exists) {
+  char buf[1024];
+  size_t len = strlen(path);
+  *exists = 0;
+  if (len == 0 || len >= sizeof buf) {
+    char fname[1024];
+    h2_h5_filename(loc, fname, sizeof fname);
+    H2_FAIL(H2_EINTERNAL, "%s: bad object path '%s'", fname, path);
+  }
+  memcpy(buf, path, len + 1);
+  /* Walk the prefixes: H5Lexists needs every parent to exist. */
+  for (size_t i = 1; i <= len; i++) {
+    if (buf[i] != '/' && buf[i] != 0) continue;
+    char save = buf[i];
+    buf[i] = 0;
+    if (!(i == 1 && buf[0] == '/')) {
+      htri_t e = H5Lexists(loc, buf, H5P_DEFAULT);
+      if (e < 0) {
+        char fname[1024], r[512];
+        h2_h5_filename(loc, fname, sizeof fname);
+        h5_reason(r, sizeof r);
+        H2_FAIL(H2_EINPUT, "%s: cannot look up %s (damaged file?): %s", fname, buf, r);
+      }
+      if (e == 0) return 0;
+    }
+    buf[i] = save;
+  }
+  *exists = 1;
+  return 0;
+}
+
+int h2_h5_create_groups(hid_t loc, const char *path, MPI_Comm comm) {
+  char buf[1024];
+  int err = 0;
+  size_t len = strlen(path);
+  char fname[1024];
+  h2_h5_filename(loc, fname, sizeof fname);
+  if (len == 0 || len >= sizeof buf) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINTERNAL, "%s: bad group path '%s'", fname, path);
+    return h2_error_sync(comm, err);
+  }
+  memcpy(buf, path, len + 1);
+  for (size_t i = 1; i <= len && !err; i++) {
+    if (buf[i] != '/' && buf[i] != 0) continue;
+    char save = buf[i];
+    buf[i] = 0;
+    if (!(i == 1 && buf[0] == '/') && buf[i - 1] != '/') {
+      htri_t e = H5Lexists(loc, buf, H5P_DEFAULT);
+      if (e < 0) {
+        char r[512];
+        err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: cannot look up group %s: %s", fname,
+                           buf, h5_reason(r, sizeof r));
+      } else if (e == 0) {
+        hid_t g = H5Gcreate2(loc, buf, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (g < 0) {
+          char r[512];
+          err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: cannot create group %s: %s", fname,
+                             buf, h5_reason(r, sizeof r));
+        } else {
+          H5Gclose(g);
+        }
+      }
+    }
+    buf[i] = save;
+  }
+  return h2_error_sync(comm, err);
+}
+
+/* ------------------------------------------------------------------ datasets */
+
+int h2_h5_create_dataset(hid_t loc, const char *name, h2_h5_type ftype, int ndims,
+                         int64_t grows, int64_t cols, hid_t *dset, MPI_Comm comm) {
+  int err = 0;
+  char fname[1024], dname[1024];
+  *dset = -1;
+  h2_h5_filename(loc, fname, sizeof fname);
+  fullname(loc, name, dname, sizeof dname);
+  if ((ndims != 1 && ndims != 2) || grows < 0 || cols < 1 || (ndims == 1 && cols != 1)) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINTERNAL,
+                       "%s: dataset %s: bad shape (ndims %d, %lld x %lld)", fname, dname, ndims,
+                       (long long)grows, (long long)cols);
+    return h2_error_sync(comm, err);
+  }
+  hsize_t dims[2] = {(hsize_t)grows, (hsize_t)cols};
+  hid_t space = H5Screate_simple(ndims, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (space < 0 || dcpl < 0 || H5Pset_obj_track_times(dcpl, 0) < 0 ||
+      H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) {
+    char r[512];
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: dataset %s: %s", fname, dname,
+                       h5_reason(r, sizeof r));
+  } else {
+    *dset = H5Dcreate2(loc, name, file_type(ftype), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (*dset < 0) {
+      char r[512];
+      err = h2_error_set(__FILE__, __LINE__, H2_EIO,
+                         "%s: cannot create dataset %s (%lld x %lld): %s", fname, dname,
+                         (long long)grows, (long long)cols, h5_reason(r, sizeof r));
+    }
+  }
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (space >= 0) H5Sclose(space);
+  err = h2_error_sync(comm, err);
+  if (err && *dset >= 0) {
+    H5Dclose(*dset);
+    *dset = -1;
+  }
+  return err;
+}
+
+int h2_h5_dataset_info_id(hid_t dset, h2_h5_info *info) {
+  memset(info, 0, sizeof *info);
+  hid_t type = H5Dget_type(dset);
+  hid_t space = H5Dget_space(dset);
+  int err = 0;
+  if (type < 0 || space < 0) {
+    char fname[1024], dname[1024], r[512];
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                       "%s: dataset %s: cannot read its type or shape: %s", fname, dname,
+                       h5_reason(r, sizeof r));
+  } else {
+    info->cls = class_of(type);
+    info->size = H5Tget_size(type);
+    int nd = H5Sget_simple_extent_ndims(space);
+    hsize_t dims[H5S_MAX_RANK];
+    if (nd < 0 || nd > H2_H5_MAXDIMS || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
+      char fname[1024], dname[1024];
+      h2_h5_filename(dset, fname, sizeof fname);
+      objname(dset, dname, sizeof dname);
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                         "%s: dataset %s: unsupported dataspace (rank %d)", fname, dname, nd);
+      H5Eclear2(H5E_DEFAULT);
+    } else {
+      info->ndims = nd;
+      for (int i = 0; i < nd; i++) info->dims[i] = (int64_t)dims[i];
+    }
+  }
+  if (type >= 0) H5Tclose(type);
+  if (space >= 0) H5Sclose(space);
+  return err;
+}
+
+int h2_h5_open_dataset(hid_t loc, const char *name, hid_t *dset) {
+  char fname[1024], dname[1024];
+  int exists;
+  *dset = -1;
+  h2_h5_filename(loc, fname, sizeof fname);
+  fullname(loc, name, dname, sizeof dname);
+  H2_TRY(h2_h5_exists(loc, name, &exists));
+  if (!exists) H2_FAIL(H2_EINPUT, "%s: dataset %s not found", fname, dname);
+  hid_t obj = H5Oopen(loc, name, H5P_DEFAULT);
+  if (obj < 0) {
+    char r[512];
+    H2_FAIL(H2_EINPUT, "%s: cannot open %s (damaged file?): %s", fname, dname,
+            h5_reason(r, sizeof r));
+  }
+  if (H5Iget_type(obj) != H5I_DATASET) {
+    H5Oclose(obj);
+    H2_FAIL(H2_EINPUT, "%s: %s is a group or other object, expected a dataset", fname, dname);
+  }
+  *dset = obj;
+  return 0;
+}
+
+void h2_h5_close_dataset(hid_t *dset) {
+  if (*dset >= 0) H5Dclose(*dset);
+  *dset = -1;
+}
+
+int h2_h5_dataset_info(hid_t loc, const char *name, h2_h5_info *info, int *exists) {
+  hid_t d;
+  memset(info, 0, sizeof *info);
+  if (exists) {
+    H2_TRY(h2_h5_exists(loc, name, exists));
+    if (!*exists) return 0;
+  }
+  H2_TRY(h2_h5_open_dataset(loc, name, &d));
+  int err = h2_h5_dataset_info_id(d, info);
+  H5Dclose(d);
+  H2_TRY(err);
+  return 0;
+}
+
+/* Rows and columns of an open 1-D/2-D dataset. */
+static int rows_cols(hid_t dset, int64_t *grows, int64_t *cols, int *ndims) {
+  h2_h5_info info;
+  H2_TRY(h2_h5_dataset_info_id(dset, &info));
+  if (info.ndims != 1 && info.ndims != 2) {
+    char fname[1024], dname[1024];
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    H2_FAIL(H2_EINPUT, "%s: dataset %s: expected 1 or 2 dimensions, found %d", fname, dname,
+            info.ndims);
+  }
+  *ndims = info.ndims;
+  *grows = info.dims[0];
+  *cols = info.ndims == 2 ? info.dims[1] : 1;
+  return 0;
+}
+
+/* One hyperslab transfer of rows [row0, row0+n) (n may be 0). */
+static int transfer(hid_t dset, h2_h5_type mtype, int ndims, int64_t cols, int64_t row0,
+                    int64_t n, void *buf, int write, hid_t dxpl, char *reason, size_t rsize) {
+  hid_t fspace = H5Dget_space(dset);
+  hsize_t start[2] = {(hsize_t)row0, 0}, count[2] = {(hsize_t)n, (hsize_t)cols};
+  hsize_t one[2] = {1, (hsize_t)cols};
+  hid_t mspace = H5Screate_simple(ndims, n > 0 ? count : one, NULL);
+  herr_t s = (fspace < 0 || mspace < 0) ? -1 : 0;
+  if (s >= 0) {
+    if (n > 0)
+      s = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+    else
+      s = (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0) ? -1 : 0;
+  }
+  if (s >= 0) {
+    if (write)
+      s = H5Dwrite(dset, mem_type(mtype), mspace, fspace, dxpl, buf);
+    else
+      s = H5Dread(dset, mem_type(mtype), mspace, fspace, dxpl, buf);
+  }
+  if (s < 0) h5_reason(reason, rsize);
+  if (mspace >= 0) H5Sclose(mspace);
+  if (fspace >= 0) H5Sclose(fspace);
+  return s < 0;
+}
+
+int h2_h5_write_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows,
+                        const void *buf, MPI_Comm comm) {
+  int err = 0, ndims = 0;
+  int64_t grows = 0, cols = 1;
+  char fname[1024], dname[1024];
+  h2_h5_filename(dset, fname, sizeof fname);
+  objname(dset, dname, sizeof dname);
+  err = rows_cols(dset, &grows, &cols, &ndims);
+  if (!err && (row0 < 0 || nrows < 0 || row0 + nrows > grows))
+    err = h2_error_set(__FILE__, __LINE__, H2_EINTERNAL,
+                       "%s: dataset %s: rows [%lld, %lld) outside its %lld rows", fname, dname,
+                       (long long)row0, (long long)(row0 + nrows), (long long)grows);
+  H2_TRY(h2_error_sync(comm, err));
+
+  int64_t rowbytes = cols * (int64_t)type_size(mtype);
+  int64_t piece = H2_H5_MAX_TRANSFER / rowbytes;
+  if (piece < 1) piece = 1;
+  long long mine = (nrows + piece - 1) / piece, rounds = 0;
+  H2_MPI(MPI_Allreduce(&mine, &rounds, 1, MPI_LONG_LONG, MPI_MAX, comm));
+
+  hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+  int bad = dxpl < 0 || H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE) < 0;
+  int nbad = 0;
+  H2_MPI(MPI_Allreduce(&bad, &nbad, 1, MPI_INT, MPI_MAX, comm));
+  if (nbad) {
+    if (dxpl >= 0) H5Pclose(dxpl);
+    char r[512];
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: dataset %s: transfer property list: %s",
+                       fname, dname, h5_reason(r, sizeof r));
+    return h2_error_sync(comm, err);
+  }
+  char reason[512] = "";
+  const char *p = buf;
+  for (long long r = 0; r < rounds; r++) {
+    int64_t first = r * piece;
+    int64_t n = first < nrows ? (nrows - first < piece ? nrows - first : piece) : 0;
+    /* A rank that failed keeps taking part with empty selections. */
+    if (err) n = 0;
+    int f = transfer(dset, mtype, ndims, cols, row0 + (n ? first : 0), n,
+                     (void *)(p + (n ? first * rowbytes : 0)), 1, dxpl, reason, sizeof reason);
+    if (f && !err)
+      err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: writing rows [%lld, %lld) of %s: %s",
+                         fname, (long long)(row0 + first), (long long)(row0 + first + n), dname,
+                         reason);
+  }
+  H5Pclose(dxpl);
+  return h2_error_sync(comm, err);
+}
+
+int h2_h5_write_rows(hid_t loc, const char *name, h2_h5_type ftype, h2_h5_type mtype,
+                     int ndims, int64_t grows, int64_t cols, int64_t row0, int64_t nrows,
+                     const void *buf, MPI_Comm comm) {
+  hid_t d;
+  H2_TRY(h2_h5_create_dataset(loc, name, ftype, ndims, grows, cols, &d, comm));
+  int err = h2_h5_write_rows_id(d, mtype, row0, nrows, buf, comm);
+  if (H5Dclose(d) < 0 && !err) {
+    char fname[1024], r[512];
+    h2_h5_filename(loc, fname, sizeof fname);
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: closing dataset %s: %s", fname, name,
+                       h5_reason(r, sizeof r));
+  }
+  return h2_error_sync(comm, err);
+}
+
+int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows, void *buf) {
+  int ndims;
+  int64_t grows, cols;
+  char fname[1024], dname[1024], reason[512];
+  H2_TRY(rows_cols(dset, &grows, &cols, &ndims));
+  if (row0 < 0 || nrows < 0 || row0 + nrows > grows) {
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    H2_FAIL(H2_EINPUT, "%s: dataset %s: rows [%lld, %lld) requested, it has %lld rows", fname,
+            dname, (long long)row0, (long long)(row0 + nrows), (long long)grows);
+  }
+  if (nrows == 0) return 0;
+  int64_t rowbytes = cols * (int64_t)type_size(mtype);
+  int64_t piece = H2_H5_MAX_TRANSFER / rowbytes;
+  if (piece < 1) piece = 1;
+  char *p = buf;
+  for (int64_t first = 0; first < nrows; first += piece) {
+    int64_t n = nrows - first < piece ? nrows - first : piece;
+    if (transfer(dset, mtype, ndims, cols, row0 + first, n, p + first * rowbytes, 0, H5P_DEFAULT,
+                 reason, sizeof reason)) {
+      h2_h5_filename(dset, fname, sizeof fname);
+      objname(dset, dname, sizeof dname);
+      H2_FAIL(H2_EINPUT, "%s: reading rows [%lld, %lld) of dataset %s failed (damaged file?): %s",
+              fname, (long long)(row0 + first), (long long)(row0 + first + n), dname, reason);
+    }
+  }
+  return 0;
+}
+
+int h2_h5_read_rows(hid_t loc, const char *name, h2_h5_type mtype, int64_t row0, int64_t nrows,
+                    void *buf) {
+  hid_t d;
+  H2_TRY(h2_h5_open_dataset(loc, name, &d));
+  int err = h2_h5_read_rows_id(d, mtype, row0, nrows, buf);
+  H5Dclose(d);
+  H2_TRY(err);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ attributes */
+
+static int attr_write(hid_t loc, const char *name, hid_t type, const void *value,
+                      MPI_Comm comm) {
+  int err = 0;
+  char fname[1024], oname[1024], r[512];
+  hid_t space = -1, attr = -1;
+  htri_t ex = H5Aexists(loc, name);
+  if (ex > 0 && H5Adelete(loc, name) < 0) ex = -1;
+  if (ex >= 0) space = H5Screate(H5S_SCALAR);
+  if (space >= 0) attr = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  if (ex < 0 || attr < 0 || H5Awrite(attr, type, value) < 0) {
+    h2_h5_filename(loc, fname, sizeof fname);
+    objname(loc, oname, sizeof oname);
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: cannot write attribute %s of %s: %s",
+                       fname, name, oname, h5_reason(r, sizeof r));
+  }
+  if (attr >= 0) H5Aclose(attr);
+  if (space >= 0) H5Sclose(space);
+  return h2_error_sync(comm, err);
+}
+
+int h2_h5_attr_write_double(hid_t loc, const char *name, double value, MPI_Comm comm) {
+  return attr_write(loc, name, H5T_NATIVE_DOUBLE, &value, comm);
+}
+
+int h2_h5_attr_write_int64(hid_t loc, const char *name, int64_t value, MPI_Comm comm) {
+  return attr_write(loc, name, H5T_NATIVE_INT64, &value, comm);
+}
+
+int h2_h5_attr_write_string(hid_t loc, const char *name, const char *value, MPI_Comm comm) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  int err = 0;
+  if (t < 0 || H5Tset_size(t, strlen(value) + 1) < 0 || H5Tset_strpad(t, H5T_STR_NULLTERM) < 0) {
+    char fname[1024], r[512];
+    h2_h5_filename(loc, fname, sizeof fname);
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: string type for attribute %s: %s", fname,
+                       name, h5_reason(r, sizeof r));
+    if (t >= 0) H5Tclose(t);
+    return h2_error_sync(comm, err);
+  }
+  err = attr_write(loc, name, t, value, comm);
+  H5Tclose(t);
+  return err;
+}
+
+/* Open attribute NAME of LOC; *attr = -1 and no error when absent. */
+static int attr_open(hid_t loc, const char *name, hid_t *attr, char *where, size_t wsize) {
+  char fname[1024], oname[1024];
+  h2_h5_filename(loc, fname, sizeof fname);
+  objname(loc, oname, sizeof oname);
+  snprintf(where, wsize, "%s: attribute %s of %s", fname, name, oname);
+  *attr = -1;
+  htri_t ex = H5Aexists(loc, name);
+  if (ex < 0) {
+    char r[512];
+    H2_FAIL(H2_EINPUT, "%s: cannot be looked up: %s", where, h5_reason(r, sizeof r));
+  }
+  if (ex == 0) return 0;
+  *attr = H5Aopen(loc, name, H5P_DEFAULT);
+  if (*attr < 0) {
+    char r[512];
+    H2_FAIL(H2_EINPUT, "%s: cannot be opened: %s", where, h5_reason(r, sizeof r));
+  }
+  return 0;
+}
+
+int h2_h5_attr_class(hid_t loc, const char *name, h2_h5_class *cls, int *found) {
+  hid_t a;
+  char where[2200];
+  *found = 0;
+  H2_TRY(attr_open(loc, name, &a, where, sizeof where));
+  if (a < 0) return 0;
+  hid_t t = H5Aget_type(a);
+  *cls = t < 0 ? H2_H5_CLASS_OTHER : class_of(t);
+  if (t >= 0) H5Tclose(t);
+  H5Aclose(a);
+  *found = 1;
+  return 0;
+}
+
+/* Read a numeric scalar attribute into memory type MT. */
+static int attr_read_num(hid_t loc, const char *name, hid_t mt, void *value, int *found,
+                         int *is_float) {
+  hid_t a;
+  char where[2200];
+  int err = 0;
+  *found = 0;
+  H2_TRY(attr_open(loc, name, &a, where, sizeof where));
+  if (a < 0) return 0;
+  hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+  h2_h5_class c = t < 0 ? H2_H5_CLASS_OTHER : class_of(t);
+  hssize_t npts = s < 0 ? -1 : H5Sget_simple_extent_npoints(s);
+  if (c != H2_H5_CLASS_FLOAT && c != H2_H5_CLASS_INTEGER) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected a number, found a %s", where,
+                       c == H2_H5_CLASS_STRING ? "string" : "non-numeric value");
+  } else if (npts != 1) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected one value, found %lld", where,
+                       (long long)npts);
+  } else if (H5Aread(a, mt, value) < 0) {
+    char r[512];
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read: %s", where,
+                       h5_reason(r, sizeof r));
+  }
+  if (is_float) *is_float = c == H2_H5_CLASS_FLOAT;
+  if (t >= 0) H5Tclose(t);
+  if (s >= 0) H5Sclose(s);
+  H5Aclose(a);
+  H2_TRY(err);
+  *found = 1;
+  return 0;
+}
+
+int h2_h5_attr_read_double(hid_t loc, const char *name, double *value, int *found) {
+  H2_TRY(attr_read_num(loc, name, H5T_NATIVE_DOUBLE, value, found, NULL));
+  return 0;
+}
+
+int h2_h5_attr_read_int64(hid_t loc, const char *name, int64_t *value, int *found) {
+  int is_float = 0;
+  double d = 0;
+  H2_TRY(attr_read_num(loc, name, H5T_NATIVE_DOUBLE, &d, found, &is_float));
+  if (!*found) return 0;
+  if (is_float) {
+    if (!(d == (double)(int64_t)d)) {
+      char fname[1024];
+      h2_h5_filename(loc, fname, sizeof fname);
+      *found = 0;
+      H2_FAIL(H2_EINPUT, "%s: attribute %s: expected an integer, found %g", fname, name, d);
+    }
+    *value = (int64_t)d;
+  } else {
+    H2_TRY(attr_read_num(loc, name, H5T_NATIVE_INT64, value, found, NULL));
+  }
+  return 0;
+}
+
+int h2_h5_attr_read_string(hid_t loc, const char *name, char *buf, size_t size, int *found) {
+  hid_t a;
+  char where[2200];
+  int err = 0;
+  *found = 0;
+  if (size) buf[0] = 0;
+  H2_TRY(attr_open(loc, name, &a, where, sizeof where));
+  if (a < 0) return 0;
+  hid_t t = H5Aget_type(a);
+  if (t < 0 || class_of(t) != H2_H5_CLASS_STRING) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected a string, found a %s", where,
+                       t < 0 ? "unreadable type" : "number");
+  } else if (H5Tis_variable_str(t) > 0) {
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    char *p = NULL;
+    if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, &p) < 0) {
+      char r[512];
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read: %s", where,
+                         h5_reason(r, sizeof r));
+    } else if (size) {
+      snprintf(buf, size, "%s", p ? p : "");
+    }
+    if (p) H5free_memory(p);
+    if (mt >= 0) H5Tclose(mt);
+  } else {
+    size_t n = H5Tget_size(t);
+    char *tmp = NULL;
+    hid_t mt = H5Tcopy(t);
+    err = H2_MALLOC(tmp, n + 1);
+    if (!err) {
+      if (mt < 0 || H5Aread(a, mt, tmp) < 0) {
+        char r[512];
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read: %s", where,
+                           h5_reason(r, sizeof r));
+      } else {
+        tmp[n] = 0;
+        if (size) snprintf(buf, size, "%s", tmp);
+      }
+    }
+    free(tmp);
+    if (mt >= 0) H5Tclose(mt);
+  }
+  if (t >= 0) H5Tclose(t);
+  H5Aclose(a);
+  H2_TRY(err);
+  *found = 1;
+  return 0;
+}
