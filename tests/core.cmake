@@ -3,6 +3,7 @@ h2nn_check_test(test_tree test_tree.c h2nn_geom)
 h2nn_check_test(test_model test_model.c h2nn_model_d)
 h2nn_check_test(test_model_float test_model_float.c h2nn_model_f)
 h2nn_check_test(test_gemm test_gemm.c h2nn_core_f)
+h2nn_check_test(test_schedule test_schedule.c h2nn_core_f)
 
 # Distribution: every split P = P_d x P_m of 1, 2, 3, 4, 8 and 16 ranks against one
 # rank (8 and 16 model-parallel ranks exercise one and two coarse levels).

@@ -84,6 +84,9 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
   if (!err) err = H2_MALLOC(p->pred, rows_max * N);
   H2_TRY(h2_error_sync(world, err));
   H2_TRY(h2_ckpt_read_state(opt->predict, world, &p->model, p->params, NULL, NULL, NULL, NULL));
+  /* a checkpoint with averaged weights (--ema) predicts with them */
+  int has_ema = 0;
+  H2_TRY(h2_ckpt_read_extras(opt->predict, world, &p->model, p->params, &has_ema, NULL, NULL, NULL, 0, NULL, 0));
 
   h2_h5_atomic a;
   H2_TRY(h2_h5_atomic_create(&a, opt->output, "prediction file", world));

@@ -176,6 +176,7 @@ static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state 
   if (!err) err = h2_h5_attr_write_double(g, "input_scale", hd->input_scale, comm);
   if (!err) err = h2_h5_attr_write_double(g, "output_scale", hd->output_scale, comm);
   if (!err) err = h2_h5_attr_write_string(g, "activation", h2_activation_name(m->cfg.activation), comm);
+  if (!err && hd->auto_note) err = h2_h5_attr_write_string(g, "automatic_choices", hd->auto_note, comm);
   H5Gclose(g);
   H2_TRY(err);
   int w0 = io->writer_repl;
@@ -204,10 +205,17 @@ static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state 
   if (!err) err = h2_h5_attr_write_double(g, "eps", st->adam->eps, comm);
   if (!err) err = h2_h5_attr_write_int64(g, "batch_size", st->batch_size, comm);
   if (!err) err = h2_h5_attr_write_double(g, "wall_time", hd->wall_time, comm);
+  for (int i = 0; i < st->nattrs && !err; i++) err = h2_h5_attr_write_double(g, st->attrs[i].name, st->attrs[i].value, comm);
+  if (!err && st->schedule) err = h2_h5_attr_write_string(g, "lr_schedule", st->schedule, comm);
   H5Gclose(g);
   H2_TRY(err);
   H2_TRY(io_params(io, m, "/optimizer/m", (real *)st->m1, 0));
   H2_TRY(io_params(io, m, "/optimizer/v", (real *)st->v1, 0));
+  /* the averaged weights: an optional group, so older checkpoints still load */
+  if (st->ema) {
+    H2_TRY(h2_h5_create_groups(f, "/ema", comm));
+    H2_TRY(io_params(io, m, "/ema", (real *)st->ema, 0));
+  }
   return h2_history_write(f, st->hist, w0, comm);
 }
 
@@ -324,6 +332,36 @@ int h2_ckpt_read_state(const char *path, MPI_Comm comm, const h2_model *m, real 
     }
   }
   if (!err && hist) err = h2_history_read(io.file, path, hist);
+  err = h2_error_sync(comm, err);
+  h2_h5_close(&io.file, comm);
+  return err;
+}
+
+int h2_ckpt_read_extras(const char *path, MPI_Comm comm, const h2_model *m, real *ema, int *has_ema,
+                        const char *const *names, double *values, int *found, int n, char *schedule,
+                        size_t schedule_size) {
+  io_ctx io = {.comm = comm, .write = 0, .path = path};
+  H2_TRY(h2_h5_open_read(&io.file, path, comm));
+  int err = 0, exists = 0;
+  if (has_ema) *has_ema = 0;
+  if (schedule && schedule_size) schedule[0] = 0;
+  for (int i = 0; i < n; i++) found[i] = 0;
+  if (ema) {
+    err = h2_h5_exists(io.file, "/ema", &exists);
+    if (!err && exists) err = io_params(&io, m, "/ema", ema, 0);
+    if (!err && has_ema) *has_ema = exists;
+  }
+  if (!err && (n > 0 || schedule)) {
+    err = h2_h5_exists(io.file, "/optimizer", &exists);
+    if (!err && exists) {
+      hid_t o = H5Gopen2(io.file, "/optimizer", H5P_DEFAULT);
+      if (o < 0) err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: cannot open /optimizer", path);
+      for (int i = 0; i < n && !err; i++) err = h2_h5_attr_read_double(o, names[i], &values[i], &found[i]);
+      int fs = 0;
+      if (!err && schedule) err = h2_h5_attr_read_string(o, "lr_schedule", schedule, schedule_size, &fs);
+      if (o >= 0) H5Gclose(o);
+    }
+  }
   err = h2_error_sync(comm, err);
   h2_h5_close(&io.file, comm);
   return err;
