@@ -25,21 +25,22 @@ static int cmp_i64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* /train rows [0, count) split into nval held out and the rest, each sorted */
-static int split(h2_trainer *tr, int64_t count, int64_t nval) {
+int h2_validation_split(int64_t count, int64_t nval, int64_t *val_ids, int64_t *train_ids) {
   int64_t *perm;
   H2_TRY(H2_MALLOC(perm, count));
   h2_rng_shuffle(perm, count, H2_VAL_SEED, H2_VAL_EPOCH);
-  int err = H2_MALLOC(tr->val_ids, nval);
-  if (!err) err = H2_MALLOC(tr->train_ids, count - nval);
-  if (!err) {
-    memcpy(tr->val_ids, perm, sizeof(int64_t) * (size_t)nval);
-    memcpy(tr->train_ids, perm + nval, sizeof(int64_t) * (size_t)(count - nval));
-    qsort(tr->val_ids, (size_t)nval, sizeof(int64_t), cmp_i64);
-    qsort(tr->train_ids, (size_t)(count - nval), sizeof(int64_t), cmp_i64);
-  }
+  memcpy(val_ids, perm, sizeof(int64_t) * (size_t)nval);
+  memcpy(train_ids, perm + nval, sizeof(int64_t) * (size_t)(count - nval));
+  qsort(val_ids, (size_t)nval, sizeof(int64_t), cmp_i64);
+  qsort(train_ids, (size_t)(count - nval), sizeof(int64_t), cmp_i64);
   free(perm);
-  return err;
+  return 0;
+}
+
+static int split(h2_trainer *tr, int64_t count, int64_t nval) {
+  H2_TRY(H2_MALLOC(tr->val_ids, nval));
+  H2_TRY(H2_MALLOC(tr->train_ids, count - nval));
+  return h2_validation_split(count, nval, tr->val_ids, tr->train_ids);
 }
 
 /* names of the /optimizer attributes kept by this file, in h2_accuracy_ckpt_state's order */
@@ -79,7 +80,7 @@ int h2_accuracy_setup(h2_trainer *tr, const int *set) {
   if (kind < 0) H2_FAIL(H2_EINPUT, "--lr-schedule %s: expected one of " H2_LR_KIND_NAMES, sname);
   if (o->lr_final > o->lr) H2_FAIL(H2_EINPUT, "--lr-final %g is larger than --lr %g", o->lr_final, o->lr);
   tr->sched = (h2_lr_schedule){.kind = kind, .lr = o->lr, .lr_final = o->lr_final, .warmup = o->warmup,
-                               .total = o->iterations};
+                               .total = o->lr_horizon > 0 ? o->lr_horizon : o->iterations};
   h2_plateau_init(&tr->plateau);
   if (found[4]) tr->plateau.best = stored[4];
   if (found[5]) tr->plateau.bad = (int64_t)stored[5];
@@ -105,6 +106,23 @@ int h2_accuracy_setup(h2_trainer *tr, const int *set) {
   tr->val_error = NAN;
   tr->best_val_error = found[7] ? stored[7] : INFINITY;
   tr->best_iteration = found[8] ? (int64_t)stored[8] : 0;
+
+  /* the automatic choices, printed and stored in checkpoints */
+  const h2_data *ds = &tr->data;
+  if (!ds->synthetic) {
+    int n = 0;
+    const size_t cap = sizeof tr->auto_note;
+    if (o->center_output || o->no_center_output)
+      n = snprintf(tr->auto_note, cap, "outputs %scentred (%s)", ds->output_mean ? "" : "not ",
+                   o->center_output ? "--center-output" : "--no-center-output");
+    else if (o->resume)
+      n = snprintf(tr->auto_note, cap, "outputs %scentred (automatic: as in %s)", ds->output_mean ? "" : "not ", o->resume);
+    else
+      n = snprintf(tr->auto_note, cap, "outputs %scentred (automatic: the mean output profile is %.3g%% of the outputs' mean square, %s %g%%)",
+                   ds->output_mean ? "" : "not ", 100 * ds->mean_fraction, ds->output_mean ? ">=" : "<",
+                   100 * H2_CENTRE_FRACTION);
+    (void)n;
+  }
 
   /* the averaged weights: from the checkpoint when it has them, else the current weights */
   if (o->ema > 0) {
@@ -158,6 +176,8 @@ void h2_accuracy_print(const h2_trainer *tr) {
   printf("h2nn_mpi: lr schedule %s", h2_lr_kind_name(s->kind));
   if (s->warmup) printf(" after %lld warm-up iterations", (long long)s->warmup);
   if (s->kind != H2_LR_CONSTANT) printf(", final lr %g", s->lr_final);
+  if ((s->kind == H2_LR_COSINE || s->kind == H2_LR_STEP) && s->total != o->iterations)
+    printf(" at iteration %lld", (long long)s->total);
   if (tr->ema) printf("; weights averaged (EMA decay %g)", o->ema);
   if (tr->nval) printf("; %lld of /train held out for validation%s", (long long)tr->nval, o->keep_best ? ", best kept" : "");
   printf("\n");

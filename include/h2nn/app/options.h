@@ -18,7 +18,7 @@ typedef struct {
   int64_t iterations, batch_size, eval_every, eval_samples, checkpoint_every;
   double lr, beta1, beta2, adam_eps;
   const char *lr_schedule;          /* constant, cosine, step, plateau */
-  int64_t warmup;
+  int64_t warmup, lr_horizon;
   double lr_final, ema, validation_fraction;
   int keep_best;
   const char *checkpoint, *resume;

@@ -87,6 +87,10 @@ int h2_accuracy_after_eval(h2_trainer *tr, int64_t it, double tr_err);
 /* Add the averaged weights and the schedule/validation state to st
  * (attrs: room for H2_ACC_NATTRS). */
 void h2_accuracy_ckpt_state(const h2_trainer *tr, h2_ckpt_state *st, h2_ckpt_attr *attrs);
+/* The validation split of /train rows [0, count): nval rows held out
+ * (val_ids) and the rest (train_ids), each ascending; a fixed shuffle,
+ * independent of --seed and of the rank count. */
+int h2_validation_split(int64_t count, int64_t nval, int64_t *val_ids, int64_t *train_ids);
 /* The header line of the schedule, averaging, validation and automatic choices (rank 0). */
 void h2_accuracy_print(const h2_trainer *tr);
 /* Write a checkpoint of the current state to path (collective). */
