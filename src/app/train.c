@@ -140,6 +140,7 @@ static int setup_local(h2_trainer *tr, const int *set, const char *input) {
     H2_TRY(h2_data_open_file(&tr->data, input, opt->center_output ? 1 : opt->no_center_output ? 0 : -1, world));
     H2_TRY(apply_file_attributes(opt, set, &tr->data));
   }
+  if (!(opt->input_scale > 0)) opt->input_scale = h2_auto_input_scale(&tr->data); /* automatic (validation.c) */
   tr->data.input_scale *= opt->input_scale;
   return 0;
 }

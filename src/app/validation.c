@@ -55,6 +55,12 @@ static void best_path(const char *ckpt, char *out, size_t n) {
   snprintf(out, n, "%.*s.best.h5", (int)len, ckpt);
 }
 
+double h2_auto_input_scale(const h2_data *ds) {
+  if (!ds->output_mean) return 1;
+  double rest = 1 - ds->mean_fraction; /* the centred targets' mean square, in output-RMS units */
+  return rest > 1e-4 ? 1 / sqrt(rest) : 100;
+}
+
 int h2_accuracy_setup(h2_trainer *tr, const int *set) {
   h2_options *o = &tr->opt;
   const h2_cli *cli = h2_options_cli();
@@ -79,8 +85,10 @@ int h2_accuracy_setup(h2_trainer *tr, const int *set) {
   int kind = h2_lr_kind_from_name(sname);
   if (kind < 0) H2_FAIL(H2_EINPUT, "--lr-schedule %s: expected one of " H2_LR_KIND_NAMES, sname);
   if (o->lr_final > o->lr) H2_FAIL(H2_EINPUT, "--lr-final %g is larger than --lr %g", o->lr_final, o->lr);
+  int64_t horizon = o->lr_horizon > 0 ? o->lr_horizon : o->iterations;
+  if (o->warmup < 0) o->warmup = horizon / 20; /* automatic: 5% of the horizon */
   tr->sched = (h2_lr_schedule){.kind = kind, .lr = o->lr, .lr_final = o->lr_final, .warmup = o->warmup,
-                               .total = o->lr_horizon > 0 ? o->lr_horizon : o->iterations};
+                               .total = horizon};
   h2_plateau_init(&tr->plateau);
   if (found[4]) tr->plateau.best = stored[4];
   if (found[5]) tr->plateau.bad = (int64_t)stored[5];
@@ -121,7 +129,13 @@ int h2_accuracy_setup(h2_trainer *tr, const int *set) {
       n = snprintf(tr->auto_note, cap, "outputs %scentred (automatic: the mean output profile is %.3g%% of the outputs' mean square, %s %g%%)",
                    ds->output_mean ? "" : "not ", 100 * ds->mean_fraction, ds->output_mean ? ">=" : "<",
                    100 * H2_CENTRE_FRACTION);
-    (void)n;
+    const char *why = set[h2_cli_find(cli, "input-scale")] ? "--input-scale"
+                      : o->resume ? "as in the checkpoint"
+                      : ds->output_mean ? "automatic: the centred targets' RMS is 1/F of the outputs' RMS"
+                                        : "automatic: the targets are not centred";
+    if (n > 0 && (size_t)n < cap)
+      snprintf(tr->auto_note + n, cap - (size_t)n, "; inputs in units of %.4g x their RMS (%s)",
+               ds->input_scale / ds->input_rms, why);
   }
 
   /* the averaged weights: from the checkpoint when it has them, else the current weights */

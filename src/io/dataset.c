@@ -31,7 +31,7 @@ int h2_data_open_file(h2_data *ds, const char *path, int center_output, MPI_Comm
   h2_input_stats st;
   H2_TRY(H2_MALLOC(ds->output_mean, ds->N)); /* measured always: the automatic choice needs it */
   H2_TRY(h2_input_scan(ds->in, comm, 0, &st, ds->output_mean));
-  ds->input_scale = st.input_rms;
+  ds->input_scale = ds->input_rms = st.input_rms;
   ds->output_scale = st.output_rms;
   /* share of the outputs' mean square that is the common (mean) profile */
   double ms = 0;

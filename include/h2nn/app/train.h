@@ -91,6 +91,12 @@ void h2_accuracy_ckpt_state(const h2_trainer *tr, h2_ckpt_state *st, h2_ckpt_att
  * (val_ids) and the rest (train_ids), each ascending; a fixed shuffle,
  * independent of --seed and of the rank count. */
 int h2_validation_split(int64_t count, int64_t nval, int64_t *val_ids, int64_t *train_ids);
+/* The automatic input scale F (inputs divided by F x RMS): the inverse
+ * of the RMS of the training targets in output-RMS units, so that the map
+ * from inputs to targets has a gain of order one and the weights it needs
+ * are of Xavier size (Adam's step a small relative change): 1 without
+ * centring, 1 / sqrt(1 - mean_fraction) with it (at most 100). */
+double h2_auto_input_scale(const h2_data *ds);
 /* The header line of the schedule, averaging, validation and automatic choices (rank 0). */
 void h2_accuracy_print(const h2_trainer *tr);
 /* Write a checkpoint of the current state to path (collective). */

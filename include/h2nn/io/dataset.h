@@ -26,6 +26,7 @@ typedef struct {
   double *points;              /* N x d, original order */
   int64_t count[2];            /* samples in train / test */
   double input_scale, output_scale;
+  double input_rms;            /* RMS of /train/input (input_scale = F x input_rms) */
   double *output_mean;         /* N, original order, or NULL (no centring) */
   double mean_fraction;        /* mean square of the mean output profile / mean square of the outputs (/train) */
   int centring_auto;           /* centring was decided from mean_fraction */
