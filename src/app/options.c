@@ -26,10 +26,10 @@ static const h2_opt_spec opts[] = {
     {"seed", H2_OPT_INT, "0", "S", "seed of the initial weights and the minibatch order", OFF(seed), 1, 0, 9.2e18},
     /* training */
     {"iterations", H2_OPT_INT, "2000", "N", "training iterations (minibatches), in total when resuming", OFF(iterations), 1, 0, BIG},
-    {"batch-size", H2_OPT_INT, "64", "B", "samples per minibatch (over all ranks)", OFF(batch_size), 1, 1, 1e7},
+    {"batch-size", H2_OPT_INT, "256", "B", "samples per minibatch (over all ranks; the paper: 64; the default is capped at the training set's size)", OFF(batch_size), 1, 1, 1e7},
     {"lr", H2_OPT_REAL, "0.01", "LR", "Adam learning rate (the peak of the schedule; the paper: 0.0025, constant)", OFF(lr), 1, 0, BIG},
     {"beta1", H2_OPT_REAL, "0.9", "B1", "Adam first-moment decay", OFF(beta1), 1, 0, 0.999999},
-    {"beta2", H2_OPT_REAL, "0.999", "B2", "Adam second-moment decay", OFF(beta2), 1, 0, 0.99999999},
+    {"beta2", H2_OPT_REAL, "0.99", "B2", "Adam second-moment decay (the paper: 0.999)", OFF(beta2), 1, 0, 0.99999999},
     {"adam-eps", H2_OPT_REAL, "1e-8", "EPS", "Adam epsilon (the paper: 1e-5)", OFF(adam_eps), 1, DBL_MIN, 1},
     {"lr-schedule", H2_OPT_STRING, "cosine", "S", "learning rate over the run (the paper: constant): constant, cosine (from --lr down to --lr-final at the last iteration), step (x0.1 at 1/2 and 3/4 of the run) or plateau (halved when the validation error, else the train error, stalls for 3 evaluations); all after --warmup", OFF(lr_schedule), 0, 0, 0},
     {"warmup", H2_OPT_INT, "-1", "W", "linear learning-rate warm-up over the first W iterations (-1 = 5% of the schedule's horizon: 100 of 2000)", OFF(warmup), 1, -1, BIG},

@@ -216,6 +216,8 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   }
   if (!err && cfg.leaf_size > ds->N)
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--leaf-size %d is larger than N = %d", cfg.leaf_size, ds->N);
+  if (!set[h2_cli_find(h2_options_cli(), "batch-size")] && opt->batch_size > ds->count[0] && ds->count[0] > 0)
+    opt->batch_size = ds->count[0]; /* the default batch on a small training set: all of it */
   if (!err && opt->batch_size > ds->count[0])
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--batch-size %lld is larger than the training set (%lld samples%s%s)",
                        (long long)opt->batch_size, (long long)ds->count[0], ds->path ? " in " : "", ds->path ? ds->path : "");
