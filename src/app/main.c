@@ -4,9 +4,12 @@
 
 #include "h2nn/util/error.h"
 #include "h2nn/app/options.h"
+#include "h2nn/app/signals.h"
 #include "h2nn/app/train.h"
 
-static int run(int argc, char **argv, MPI_Comm world) {
+/* Exit statuses (README "Exit statuses"): 0 finished, 1 error,
+ * 3 interrupted by a signal or the wall-time budget (resumable). */
+static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
   const h2_cli *cli = h2_options_cli();
   h2_options opt;
   int set[64], npos = 0, help = 0, rank;
@@ -19,18 +22,22 @@ static int run(int argc, char **argv, MPI_Comm world) {
     return 0;
   }
   if (opt.predict) return h2_predict(&opt, npos ? pos[0] : NULL, world);
+  /* from here on SIGTERM/SIGINT/SIGUSR1 stop at an iteration boundary */
+  H2_TRY(h2_error_sync(world, h2_signals_install()));
   h2_trainer tr;
   err = h2_trainer_setup(&tr, &opt, set, npos ? pos[0] : NULL, world);
   if (!err) err = h2_trainer_run(&tr);
   if (!err) h2_trainer_report(&tr);
+  if (!err) *interrupted = tr.stopped != H2_STOP_COMPLETED;
   h2_trainer_free(&tr);
   return err;
 }
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
-  int err = run(argc, argv, MPI_COMM_WORLD);
+  int interrupted = 0;
+  int err = run(argc, argv, MPI_COMM_WORLD, &interrupted);
   if (err) h2_error_report(MPI_COMM_WORLD, "h2nn_mpi");
   MPI_Finalize();
-  return err ? EXIT_FAILURE : EXIT_SUCCESS;
+  return err ? EXIT_FAILURE : interrupted ? H2_EXIT_INTERRUPTED : EXIT_SUCCESS;
 }
