@@ -17,13 +17,12 @@ static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
   MPI_Comm_rank(world, &rank);
   int err = h2_cli_parse(cli, argc, argv, &opt, set, pos, 1, &npos, &help);
   H2_TRY(h2_error_sync(world, err));
+  if (help || opt.predict) h2_signals_uninstall(); /* only training stops at a boundary; the rest dies of them */
   if (help) {
     if (rank == 0) h2_cli_print_help(cli);
     return 0;
   }
   if (opt.predict) return h2_predict(&opt, npos ? pos[0] : NULL, world);
-  /* from here on SIGTERM/SIGINT/SIGUSR1 stop at an iteration boundary */
-  H2_TRY(h2_error_sync(world, h2_signals_install()));
   h2_trainer tr;
   err = h2_trainer_setup(&tr, &opt, set, npos ? pos[0] : NULL, world);
   if (!err) err = h2_trainer_run(&tr);
@@ -34,9 +33,14 @@ static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
 }
 
 int main(int argc, char **argv) {
+  /* first thing: SIGTERM/SIGINT/SIGUSR1 during start-up are not fatal but
+   * stop training at its first iteration boundary (a batch system's warning
+   * can come at any moment) */
+  int sig_err = h2_signals_install();
   MPI_Init(&argc, &argv);
   int interrupted = 0;
-  int err = run(argc, argv, MPI_COMM_WORLD, &interrupted);
+  int err = h2_error_sync(MPI_COMM_WORLD, sig_err);
+  if (!err) err = run(argc, argv, MPI_COMM_WORLD, &interrupted);
   if (err) h2_error_report(MPI_COMM_WORLD, "h2nn_mpi");
   MPI_Finalize();
   return err ? EXIT_FAILURE : interrupted ? H2_EXIT_INTERRUPTED : EXIT_SUCCESS;

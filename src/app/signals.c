@@ -39,6 +39,10 @@ int h2_signals_install(void) {
   return 0;
 }
 
+void h2_signals_uninstall(void) {
+  for (int i = 0; i < NHANDLED; i++) signal(handled[i], SIG_DFL);
+}
+
 int h2_signals_poll(unsigned *save_seen) {
   int ev = (g_stop_term ? H2_EV_SIGTERM : 0) | (g_stop_int ? H2_EV_SIGINT : 0) | (g_stop_usr1 ? H2_EV_SIGUSR1 : 0);
   unsigned saves = (unsigned)g_save_count;

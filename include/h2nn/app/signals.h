@@ -25,8 +25,12 @@ enum {
 };
 
 /* Install the handlers (sigaction, SA_RESTART).  Call once, early (before
- * MPI_Init, so that a signal during start-up is not fatal either). */
+ * MPI_Init, so that a signal during start-up is not fatal either: training
+ * then stops at its first iteration boundary). */
 int h2_signals_install(void);
+
+/* Back to the default actions (modes other than training). */
+void h2_signals_uninstall(void);
 
 /* The events since the start (stop signals stay set) plus H2_EV_SAVE if a
  * SIGUSR2 arrived since the previous call (*save_seen carries the count
