@@ -97,3 +97,10 @@ h2nn_program_test(synthetic_runs_dim1 synthetic_runs.sh 120 1 30)
 h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
 h2nn_program_test(help_and_json help_and_json.sh 120)
 h2nn_program_test(init_kernel init_kernel.sh 120)
+
+# --- surviving the cluster: real signals (to mpirun, to one rank), SIGUSR2
+# checkpoints, signals during checkpoint writes, the --max-time budget, and
+# --resume auto continuing bitwise (tests/programs/signals.sh)
+foreach(case term_mpirun usr1_rank int_rank usr2 during_write max_time before_start)
+  h2nn_program_test(signals_${case} signals.sh 300 ${case})
+endforeach()

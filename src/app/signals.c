@@ -26,6 +26,13 @@ static void on_signal(int sig) {
 static const int handled[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
 #define NHANDLED (int)(sizeof handled / sizeof handled[0])
 
+static void mask(int how) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int i = 0; i < NHANDLED; i++) sigaddset(&set, handled[i]);
+  pthread_sigmask(how, &set, NULL);
+}
+
 int h2_signals_install(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -36,6 +43,9 @@ int h2_signals_install(void) {
   for (int i = 0; i < NHANDLED; i++)
     if (sigaction(handled[i], &sa, NULL) != 0)
       H2_FAIL(H2_EINTERNAL, "cannot install the handler of signal %d: %s", handled[i], strerror(errno));
+  /* a launcher may have started us with them blocked: a stop request sent
+   * meanwhile is pending and is taken now */
+  mask(SIG_UNBLOCK);
   return 0;
 }
 
@@ -58,13 +68,6 @@ const char *h2_signals_name(int ev) {
   if (ev & H2_EV_SIGINT) return "SIGINT";
   if (ev & H2_EV_SIGUSR1) return "SIGUSR1";
   return NULL;
-}
-
-static void mask(int how) {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int i = 0; i < NHANDLED; i++) sigaddset(&set, handled[i]);
-  pthread_sigmask(how, &set, NULL);
 }
 
 void h2_signals_defer(void) { mask(SIG_BLOCK); }
