@@ -104,3 +104,10 @@ h2nn_program_test(init_kernel init_kernel.sh 120)
 foreach(case term_mpirun usr1_rank int_rank usr2 during_write max_time before_start)
   h2nn_program_test(signals_${case} signals.sh 300 ${case})
 endforeach()
+
+# --- the SLURM batch script on a real SLURM started by the test (munged,
+# slurmctld, slurmd in a temporary directory): warning signal, checkpoint,
+# requeue, resume, completion (tests/slurm/slurm_requeue.sh; 2-4 minutes)
+add_test(NAME slurm_requeue
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_requeue.sh ${H2NN_PROG_ARGS} -- ${PROJECT_SOURCE_DIR})
+set_tests_properties(slurm_requeue PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 720 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)

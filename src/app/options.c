@@ -34,7 +34,7 @@ static const h2_opt_spec opts[] = {
     {"eval-samples", H2_OPT_INT, "1000", "S", "samples of each set used by the periodic evaluations (0 = all; the final one uses all)", OFF(eval_samples), 1, 0, BIG},
     {"checkpoint", H2_OPT_STRING, "", "FILE", "checkpoint written every --checkpoint-every iterations and at the end (empty: none)", OFF(checkpoint), 0, 0, 0},
     {"checkpoint-every", H2_OPT_INT, "0", "K", "also checkpoint every K iterations (0 = only at the end)", OFF(checkpoint_every), 1, 0, BIG},
-    {"resume", H2_OPT_STRING, NULL, "FILE|auto", "continue training from this checkpoint (same input geometry); 'auto': from the --checkpoint file if it exists (refused if it holds another input or model), else from the start, so one command line serves the first run and every restart", OFF(resume), 0, 0, 0},
+    {"resume", H2_OPT_STRING, NULL, "FILE", "continue training from checkpoint FILE (same input geometry); FILE = auto: from the --checkpoint file if it exists (refused if it holds another input or model), else from the start, so one command line serves the first run and every restart", OFF(resume), 0, 0, 0},
     {"overwrite", H2_OPT_FLAG, NULL, NULL, "let --checkpoint replace a checkpoint that holds more iterations than this run starts from (refused otherwise)", OFF(overwrite), 0, 0, 0},
     {"max-time", H2_OPT_STRING, NULL, "T", "wall-time budget of this run (90 = seconds, 30m, 1.5h, H:MM:SS, D-H:MM:SS): stop with a checkpoint before it, judged from the measured time per iteration and per checkpoint; exit status 3. Under SLURM the job's end time (SLURM_JOB_END_TIME) also limits it", OFF(max_time), 0, 0, 0},
     /* distribution */

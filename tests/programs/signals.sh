@@ -2,7 +2,7 @@
 # shellcheck source-path=SCRIPTDIR
 # signals.sh CASE — real signals to a real training run (h2nn_mpi under
 # mpiexec), and the wall-time budget.  Every run uses ONE command line:
-#   --iterations 100000 --checkpoint ck.h5 --checkpoint-every 5 --resume auto
+#   --iterations 100000 --checkpoint ck.h5 --checkpoint-every 10 --resume auto
 # and is ended by a signal (or --max-time) at whatever iteration it reached,
 # so no case depends on the machine's speed.  Cases:
 #   term_mpirun   SIGTERM to mpirun (Open MPI passes it on as SIGCONT, then
@@ -30,7 +30,7 @@ CASE=${ARGS[0]}
 [ -x "$H2NN_HISTORY" ] || fail "h2nn_history not found: '$H2NN_HISTORY'"
 
 OPTS=(--synthetic 256 --leaf-size 32 --batch-size 16 --synthetic-samples 256 --eval-every 7 --eval-samples 32
-      --iterations 100000 --checkpoint-every 5 --resume auto)
+      --iterations 100000 --checkpoint-every 10 --resume auto)
 
 # Each rank: rank.sh (ignores the four signals itself, records the rank's
 # exit status in DIR/rank_status.<rank>; record_status.sh would kill the
@@ -124,7 +124,7 @@ resume_and_compare() {
   local tag=${ck%.h5}
   launch "re_$tag" "$np" "$ck"
   local pid=$LAUNCHED
-  wait_iter "$ck" $((k + 12)) "$pid"
+  wait_iter "$ck" $((k + 10)) "$pid"
   kill -USR1 "$(rank_pid "re_$tag" 0)"
   finish "$pid"
   check_stopped "re_$tag" "$np" "$ck" SIGUSR1
