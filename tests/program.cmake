@@ -73,7 +73,14 @@ set(h2nn_bad_input_cases
   predict_no_output          2
   predict_output_is_dir      2
   resume_conflicting_rank    2
-  synthetic_with_input       2)
+  synthetic_with_input       2
+  max_time_negative          2
+  max_time_malformed         2
+  resume_auto_no_checkpoint  2
+  resume_auto_damaged        2
+  resume_auto_foreign        2
+  resume_auto_foreign        3
+  checkpoint_backwards       2)
 list(LENGTH h2nn_bad_input_cases h2nn_n)
 math(EXPR h2nn_last "${h2nn_n} - 1")
 foreach(i RANGE 0 ${h2nn_last} 2)
