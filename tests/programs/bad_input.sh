@@ -128,9 +128,9 @@ case "$CASE" in
     protect+=(resume.h5)
     cmd=(--resume resume.h5 --rank 4 --iterations 20 --batch-size 16 --checkpoint ck.h5 good.h5); name='\brank\b' ;;
   max_time_negative)
-    cmd=("${train[@]}" --max-time -5 good.h5); name='--max-time -5' ;;
+    cmd=("${train[@]}" --max-time -5 good.h5); name="--max-time '-5'" ;;
   max_time_malformed)
-    cmd=("${train[@]}" --max-time 1:75 good.h5); name='--max-time 1:75' ;;
+    cmd=("${train[@]}" --max-time 1:75 good.h5); name="--max-time '1:75'" ;;
   resume_auto_no_checkpoint)  # nothing to continue and nowhere to write
     cmd=(--iterations 5 --batch-size 16 --resume auto good.h5); name='--resume auto.*--checkpoint' ;;
   resume_auto_damaged)        # a damaged file at the --checkpoint path is refused, not replaced
