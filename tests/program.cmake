@@ -108,7 +108,7 @@ h2nn_program_test(init_kernel init_kernel.sh 120)
 # --- surviving the cluster: real signals (to mpirun, to one rank), SIGUSR2
 # checkpoints, signals during checkpoint writes, the --max-time budget, and
 # --resume auto continuing bitwise (tests/programs/signals.sh)
-foreach(case term_mpirun usr1_rank int_rank usr2 during_write max_time before_start)
+foreach(case term_mpirun usr1_rank int_rank usr2 during_write kill_during_write max_time before_start)
   h2nn_program_test(signals_${case} signals.sh 300 ${case})
 endforeach()
 

@@ -11,7 +11,10 @@
 #   int_rank      SIGINT to rank 0 of 2 only
 #   usr2          SIGUSR2 to mpirun: a checkpoint at that iteration, training goes on
 #   during_write  SIGUSR2 and SIGTERM to the ranks every 20 ms (checkpoint writes
-#                 under fire), then SIGKILL in the middle of writing every iteration
+#                 under fire)
+#   kill_during_write  SIGKILL while a checkpoint is written every iteration:
+#                 the file stays valid, the next run continues it and its
+#                 writes remove the killed writer's PATH.tmp.* file
 #   max_time      --max-time 6: stops by itself before 6 s
 #   before_start  SIGUSR1 pending before main() (blocked by the launcher)
 # For the stopping cases: every rank exits with status 3 by itself, one line
@@ -223,8 +226,11 @@ case "$CASE" in
     n=$(grep -c 'SIGUSR2: checkpoint' A.err || true)
     note "$n checkpoints written on SIGUSR2 while signals kept coming"
     [ "$n" -ge 1 ] || fail "no SIGUSR2 checkpoint was written"
-    resume_and_compare 2 ck.h5 "$K"
-    # SIGKILL (nothing can catch it) in the middle of checkpointing every iteration
+    resume_and_compare 2 ck.h5 "$K" ;;
+  kill_during_write)
+    # SIGKILL (nothing can catch it) in the middle of checkpointing every
+    # iteration: the old or the new checkpoint is valid, and the next run's
+    # successful write removes the killed writer's temporary file
     OPTS+=(--checkpoint-every 1)
     launch C 2 ckk.h5
     pid=$LAUNCHED
