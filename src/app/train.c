@@ -491,11 +491,11 @@ static int checkpoint_now(h2_trainer *tr) {
   return err;
 }
 
-/* Seconds a checkpoint will take: the longest one so far, with a quarter
+/* Seconds a checkpoint will take: the longest one so far, with half of it
  * more; before the first, a guess from its size (parameters and two Adam
  * moments, float32) at 100 MB/s plus half a second. */
 static double checkpoint_estimate(const h2_trainer *tr) {
-  if (tr->ckpt_seconds > 0) return 1.25 * tr->ckpt_seconds;
+  if (tr->ckpt_seconds > 0) return 1.5 * tr->ckpt_seconds;
   return 0.5 + 3.0 * 4.0 * (double)tr->nparams_global / 100e6;
 }
 
