@@ -97,3 +97,8 @@ h2nn_program_test(synthetic_runs_dim1 synthetic_runs.sh 120 1 30)
 h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
 h2nn_program_test(help_and_json help_and_json.sh 120)
 h2nn_program_test(init_kernel init_kernel.sh 120)
+
+# --- the installed library: a consumer built against it (CMake and pkg-config)
+# reproduces --predict on 1 and 3 ranks
+h2nn_program_test(library_consumer library_consumer.sh 120
+  ${CMAKE_COMMAND} ${PROJECT_BINARY_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/lib ${CMAKE_C_COMPILER})

@@ -38,27 +38,6 @@ int h2_data_open_file(h2_data *ds, const char *path, int center_output, MPI_Comm
   return 0;
 }
 
-int h2_data_open_predict(h2_data *ds, const char *path, double input_scale, double output_scale,
-                         const double *output_mean, MPI_Comm comm) {
-  memset(ds, 0, sizeof *ds);
-  ds->path = path;
-  ds->comm = comm;
-  H2_TRY(H2_CALLOC(ds->in, 1));
-  H2_TRY(h2_input_open_flags(ds->in, path, comm, H2_INPUT_PREDICT));
-  ds->N = (int)ds->in->N;
-  ds->d = ds->in->d;
-  ds->points = ds->in->points;
-  ds->count[0] = ds->in->present[0][0] ? ds->in->nsamples[0] : 0;
-  ds->count[1] = ds->in->nsamples[1];
-  ds->input_scale = input_scale;
-  ds->output_scale = output_scale;
-  if (output_mean) {
-    H2_TRY(H2_MALLOC(ds->output_mean, ds->N));
-    memcpy(ds->output_mean, output_mean, sizeof(double) * (size_t)ds->N);
-  }
-  return 0;
-}
-
 int h2_data_synthetic(h2_data *ds, int64_t N, int dim, int64_t train_samples, uint64_t seed) {
   memset(ds, 0, sizeof *ds);
   if (dim < 1 || dim > 3) H2_FAIL(H2_EINPUT, "--dim must be 1, 2 or 3, got %d", dim);
@@ -231,10 +210,6 @@ static int fetch_kind(h2_data *ds, int set, int kind, const int64_t *ids, int nb
 int h2_data_fetch(h2_data *ds, int set, const int64_t *ids, int nb, real *q, real *t) {
   H2_TRY(fetch_kind(ds, set, 0, ids, nb, q));
   return fetch_kind(ds, set, 1, ids, nb, t);
-}
-
-int h2_data_fetch_inputs(h2_data *ds, int set, const int64_t *ids, int nb, real *q) {
-  return fetch_kind(ds, set, 0, ids, nb, q);
 }
 
 void h2_data_free(h2_data *ds) {
