@@ -8,6 +8,7 @@
 #include "h2nn/util/error.h"
 #include "h2nn/io/h5atomic.h"
 #include "h2nn/io/h5util.h"
+#include "h2nn/util/split.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,13 +24,6 @@ static const char *const dset_names[2][2] = {{"/train/input", "/train/output"},
 const char *h2_input_dataset_name(int which, int kind) {
   if (which < 0 || which > 1 || kind < 0 || kind > 1) return "?";
   return dset_names[which][kind];
-}
-
-/* Rows [*r0, *r1) of `total` owned by `rank` of `size` (balanced blocks). */
-static void split_rows(int64_t total, int rank, int size, int64_t *r0, int64_t *r1) {
-  int64_t q = total / size, r = total % size;
-  *r0 = rank * q + (rank < r ? rank : r);
-  *r1 = *r0 + q + (rank < r ? 1 : 0);
 }
 
 /* ================================================================== writer */
@@ -407,7 +401,7 @@ int h2_input_scan(h2_input *in, MPI_Comm comm, size_t chunk_bytes, h2_input_stat
     for (int b = 0; b < 2 && !err; b++) {
       if (!in->present[a][b]) continue;
       int64_t r0, r1;
-      split_rows(in->nsamples[a], rank, size, &r0, &r1);
+      h2_split_rows(in->nsamples[a], rank, size, &r0, &r1);
       double ss = 0;
       err = scan_dataset(in, a, b, r0, r1, chunk, buf, &ss,
                          (a == H2_INPUT_TRAIN && b == H2_INPUT_OUT) ? colsum : NULL);
