@@ -10,8 +10,6 @@
 #include "h2nn/io/h5util.h"
 #include "h2nn/util/split.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,39 +31,16 @@ static void writer_release(h2_input_writer *w) {
     for (int b = 0; b < 2; b++) h2_h5_close_dataset(&w->dset[a][b]);
 }
 
-/* Abandon: close everything and remove the temporary file (rank 0). */
-static void writer_abandon(h2_input_writer *w) {
-  int rank;
-  writer_release(w);
-  if (w->file >= 0) {
-    /* Close quietly: the error being reported is the first one. */
-    H5Fclose(w->file);
-    w->file = -1;
-  }
-  MPI_Comm_rank(w->comm, &rank);
-  MPI_Barrier(w->comm);
-  if (rank == 0 && w->created) unlink(w->tmp);
-  w->created = 0;
-}
-
-/* Rank 0 claims the temporary name (h5atomic.h: O_EXCL, a clear
- * errno-based message naming the directory when it is missing or read-only). */
-static int claim_tmp(h2_input_writer *w) {
-  H2_TRY(h2_h5_claim_tmp(w->path, w->tmp, sizeof w->tmp));
-  w->created = 1;
-  return 0;
-}
-
 int h2_input_writer_open(h2_input_writer *w, const char *path, MPI_Comm comm,
                          const double *points, int64_t N, int d, int64_t ntrain, int64_t ntest) {
   int rank, err = 0;
   memset(w, 0, sizeof *w);
   w->comm = comm;
-  w->file = -1;
+  w->file.file = -1;
   for (int a = 0; a < 2; a++)
     for (int b = 0; b < 2; b++) w->dset[a][b] = -1;
   MPI_Comm_rank(comm, &rank);
-  if (!path || !path[0] || strlen(path) >= sizeof w->path - 32)
+  if (!path || !path[0] || strlen(path) >= sizeof w->file.path - 32)
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "input file: bad output path '%s'",
                        path ? path : "");
   else if (N < 1 || d < 1 || d > 3 || ntrain < 0 || ntest < 0)
@@ -73,41 +48,29 @@ int h2_input_writer_open(h2_input_writer *w, const char *path, MPI_Comm comm,
                        "%s: bad layout: N = %lld, d = %d, %lld train, %lld test samples", path,
                        (long long)N, d, (long long)ntrain, (long long)ntest);
   H2_TRY(h2_error_sync(comm, err));
-  snprintf(w->path, sizeof w->path, "%s", path);
   w->N = N;
   w->d = d;
   w->nsamples[0] = ntrain;
   w->nsamples[1] = ntest;
 
-  if (rank == 0) err = claim_tmp(w);
-  err = h2_error_sync(comm, err);
-  if (err) {
-    writer_abandon(w);
-    return err;
-  }
-  H2_MPI(MPI_Bcast(w->tmp, (int)sizeof w->tmp, MPI_CHAR, 0, comm));
-
-  err = h2_h5_create(&w->file, w->tmp, comm);
-  if (!err)
-    err = h2_h5_write_rows(w->file, "points", H2_H5_F64, H2_H5_F64, 2, N, d, 0,
-                           rank == 0 ? N : 0, points, comm);
-  if (!err) err = h2_h5_create_groups(w->file, "train", comm);
-  if (!err) err = h2_h5_create_groups(w->file, "test", comm);
+  H2_TRY(h2_h5_atomic_create(&w->file, path, "input file", comm));
+  w->path = w->file.path;
+  hid_t f = w->file.file;
+  err = h2_h5_write_rows(f, "points", H2_H5_F64, H2_H5_F64, 2, N, d, 0, rank == 0 ? N : 0, points, comm);
+  if (!err) err = h2_h5_create_groups(f, "train", comm);
+  if (!err) err = h2_h5_create_groups(f, "test", comm);
   for (int a = 0; a < 2 && !err; a++)
     for (int b = 0; b < 2 && !err; b++)
-      err = h2_h5_create_dataset(w->file, dset_names[a][b], H2_H5_F32, 2, w->nsamples[a], N,
+      err = h2_h5_create_dataset(f, dset_names[a][b], H2_H5_F32, 2, w->nsamples[a], N,
                                  &w->dset[a][b], comm);
-  if (err) {
-    writer_abandon(w);
-    H2_TRY(err);
-  }
+  if (err) return h2_input_writer_close(w, err);
   return 0;
 }
 
 int h2_input_writer_rows(h2_input_writer *w, int which, int64_t first, int64_t count,
                          const float *input, const float *output) {
   int err = 0;
-  if (w->file < 0)
+  if (w->file.file < 0)
     err = h2_error_set(__FILE__, __LINE__, H2_EINTERNAL, "%s: writer is not open", w->path);
   else if (which < 0 || which > 1 || first < 0 || count < 0 || first + count > w->nsamples[which])
     err = h2_error_set(__FILE__, __LINE__, H2_EINTERNAL,
@@ -125,13 +88,13 @@ int h2_input_writer_attrs(h2_input_writer *w, const h2_attr *attrs, int nattrs) 
     const h2_attr *a = &attrs[k];
     switch (a->type) {
       case H2_ATTR_DOUBLE:
-        H2_TRY(h2_h5_attr_write_double(w->file, a->name, a->d, w->comm));
+        H2_TRY(h2_h5_attr_write_double(w->file.file, a->name, a->d, w->comm));
         break;
       case H2_ATTR_INT64:
-        H2_TRY(h2_h5_attr_write_int64(w->file, a->name, a->i, w->comm));
+        H2_TRY(h2_h5_attr_write_int64(w->file.file, a->name, a->i, w->comm));
         break;
       case H2_ATTR_STRING:
-        H2_TRY(h2_h5_attr_write_string(w->file, a->name, a->s ? a->s : "", w->comm));
+        H2_TRY(h2_h5_attr_write_string(w->file.file, a->name, a->s ? a->s : "", w->comm));
         break;
       default:
         H2_FAIL(H2_EINTERNAL, "%s: attribute %s has an unknown type", w->path, a->name);
@@ -141,30 +104,10 @@ int h2_input_writer_attrs(h2_input_writer *w, const h2_attr *attrs, int nattrs) 
 }
 
 int h2_input_writer_close(h2_input_writer *w, int status) {
-  int rank, err;
-  MPI_Comm_rank(w->comm, &rank);
-  err = h2_error_sync(w->comm, status);
-  if (!err && w->file < 0) return 0; /* already released */
-  if (err) {
-    writer_abandon(w);
-    return err;
-  }
+  int err = h2_error_sync(w->comm, status);
+  if (w->file.file < 0) return err; /* already released */
   writer_release(w);
-  err = h2_h5_close(&w->file, w->comm);
-  if (err) {
-    writer_abandon(w);
-    H2_TRY(err);
-  }
-  if (rank == 0 && rename(w->tmp, w->path) != 0)
-    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot rename %s to %s: %s", w->tmp, w->path,
-                       strerror(errno));
-  err = h2_error_sync(w->comm, err);
-  if (err) {
-    writer_abandon(w);
-    H2_TRY(err);
-  }
-  w->created = 0;
-  return 0;
+  return h2_h5_atomic_finish(&w->file, err);
 }
 
 int h2_input_write(const char *path, MPI_Comm comm, const double *points, int64_t N, int d,
