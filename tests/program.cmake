@@ -6,10 +6,6 @@
 # wraps every MPI launch in `timeout`, so a hang fails the test; the ctest
 # TIMEOUT is the outer guard.  The bad_input_* tests share read-only inputs
 # made once by the fixture test bad_input_setup.
-if(NOT TARGET h2nn_app)
-  return()
-endif()
-
 # Small input files, valid or broken in exactly one way (see its header).
 add_executable(h2nn_mkinput programs/h2nn_mkinput.c)
 target_link_libraries(h2nn_mkinput PRIVATE h2nn_app)
