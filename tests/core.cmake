@@ -11,6 +11,10 @@ foreach(np 2 3 4 8 16)
   add_test(NAME test_dist_np${np} COMMAND ${H2NN_MPIEXEC} ${np} ${H2NN_MPI_FLAGS} $<TARGET_FILE:test_dist>)
   set_tests_properties(test_dist_np${np} PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 300)
 endforeach()
+# ... whose assertions agree across ranks: a failure on one rank is reported by all, no hang
+add_test(NAME test_dist_assert_agree COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dist/dist_assert_agree.sh
+         ${MPIEXEC_EXECUTABLE} $<TARGET_FILE:test_dist>)
+set_tests_properties(test_dist_assert_agree PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 150)
 
 # Distribution through the program: the same losses on 1..8 ranks, checkpoints
 # moving between rank counts, clean failures (not with H2NN_CORE_ONLY: no programs).
