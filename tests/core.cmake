@@ -1,4 +1,5 @@
 # Core unit tests: geometry, the network in double precision, optimizer.
+h2nn_check_test(check_error check_error.c h2nn_util)
 h2nn_check_test(test_tree test_tree.c h2nn_geom)
 h2nn_check_test(test_model test_model.c h2nn_model_d)
 h2nn_check_test(test_model_float test_model_float.c h2nn_model_f)

@@ -275,8 +275,8 @@ static int generate_set(generator *gen, h2_input_writer *w, MPI_Comm comm, int w
 
 static int run(const gen_options *op, MPI_Comm comm) {
   int rank, size, err = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  H2_MPI(MPI_Comm_rank(comm, &rank));
+  H2_MPI(MPI_Comm_size(comm, &size));
   double t0 = MPI_Wtime();
   generator gen;
   int64_t N = 0;
@@ -372,8 +372,12 @@ static int run(const gen_options *op, MPI_Comm comm) {
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm comm = MPI_COMM_WORLD;
-  int rank;
-  MPI_Comm_rank(comm, &rank);
+  int rank = 0;
+  if (h2_mpi_errors_return(comm) || MPI_Comm_rank(comm, &rank) != MPI_SUCCESS) {
+    h2_error_report(comm, PROG);
+    MPI_Finalize();
+    return 1;
+  }
   gen_options op;
   int given[NOPT], help = 0;
   int err = parse_options(argc, argv, &op, given, &help);

@@ -17,24 +17,23 @@ struct h2nn_operator {
   h2_operator op;
 };
 
+/* Open on h2nn's own duplicate of comm, whose MPI errors come back as codes. */
 static int open_on(const char *path, MPI_Comm comm, h2nn_operator *o) {
-  int err = path ? 0 : h2_error_set(__FILE__, __LINE__, H2_EINPUT, "h2nn_open: no checkpoint path");
-  H2_TRY(h2_error_sync(comm, err));
+  H2_TRY(h2_mpi_errors_return(comm));
+  H2_TRY(h2_error_sync(comm, path ? 0 : h2_error_set(__FILE__, __LINE__, H2_EINPUT, "h2nn_open: no checkpoint path")));
   return h2_operator_open(&o->op, path, comm);
 }
 
 int h2nn_open(const char *path, MPI_Comm comm, h2nn_operator **out) {
   h2_error_clear();
-  if (!out) H2_FAIL(H2_EINPUT, "h2nn_open: NULL result pointer");
+  H2_CHECK(out, H2_EINPUT, "h2nn_open: NULL result pointer");
   *out = NULL;
-  /* our own communicator: errors come back as codes, the caller's handler is untouched */
   MPI_Comm c;
-  if (MPI_Comm_dup(comm, &c) != MPI_SUCCESS) H2_FAIL(H2_EMPI, "h2nn_open: MPI_Comm_dup failed");
-  MPI_Comm_set_errhandler(c, MPI_ERRORS_RETURN);
+  H2_MPI(MPI_Comm_dup(comm, &c)); /* the caller's communicator and its error handler stay untouched */
   h2nn_operator *o = calloc(1, sizeof *o);
   int err = h2_error_sync(c, o ? 0 : h2_error_set(__FILE__, __LINE__, H2_EMEM, "h2nn_open: out of memory"));
   if (!err) err = open_on(path, c, o);
-  MPI_Comm_free(&c);
+  if (MPI_Comm_free(&c) != MPI_SUCCESS && !err) err = h2_error_set(__FILE__, __LINE__, H2_EMPI, "MPI_Comm_free");
   if (err) {
     if (o) h2_operator_free(&o->op);
     free(o);
@@ -46,8 +45,8 @@ int h2nn_open(const char *path, MPI_Comm comm, h2nn_operator **out) {
 
 int h2nn_apply(h2nn_operator *o, int64_t nsamples, const double *x, double *y) {
   h2_error_clear();
-  if (!o || nsamples < 0 || (nsamples > 0 && (!x || !y)))
-    H2_FAIL(H2_EINPUT, "h2nn_apply: NULL operator or buffer, or a negative sample count");
+  H2_CHECK(o && nsamples >= 0 && (nsamples == 0 || (x && y)), H2_EINPUT,
+           "h2nn_apply: NULL operator or buffer, or a negative sample count");
   const int64_t N = o->op.h.N;
   for (int64_t s0 = 0; s0 < nsamples; s0 += H2_OPERATOR_CHUNK) {
     int nb = (int)(nsamples - s0 < H2_OPERATOR_CHUNK ? nsamples - s0 : H2_OPERATOR_CHUNK);

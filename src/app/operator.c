@@ -10,20 +10,24 @@
 
 #include "h2nn/util/error.h"
 
+/* The network and its buffers (local), once the header is read. */
+static int operator_build(h2_operator *op) {
+  const int64_t N = op->h.N;
+  H2_TRY(h2_model_build(&op->model, op->h.points, op->h.N, op->h.d, &op->h.cfg, H2_OPERATOR_CHUNK, NULL));
+  H2_TRY(H2_CALLOC(op->params, op->model.nparams));
+  H2_TRY(H2_MALLOC(op->t, N * H2_OPERATOR_CHUNK));
+  H2_TRY(H2_MALLOC(op->sums, 2 * H2_OPERATOR_CHUNK));
+  if (!op->h.output_mean) return 0;
+  H2_TRY(H2_MALLOC(op->offset, N));
+  for (int64_t t = 0; t < N; t++)
+    op->offset[t] = (real)(op->h.output_mean[op->model.tree.perm[t]] / op->h.output_scale);
+  return 0;
+}
+
 int h2_operator_open(h2_operator *op, const char *ckpt, MPI_Comm comm) {
   memset(op, 0, sizeof *op);
   H2_TRY(h2_ckpt_read_header(ckpt, comm, &op->h));
-  const int64_t N = op->h.N;
-  int err = h2_model_build(&op->model, op->h.points, op->h.N, op->h.d, &op->h.cfg, H2_OPERATOR_CHUNK, NULL);
-  if (!err) err = H2_CALLOC(op->params, op->model.nparams);
-  if (!err) err = H2_MALLOC(op->t, N * H2_OPERATOR_CHUNK);
-  if (!err) err = H2_MALLOC(op->sums, 2 * H2_OPERATOR_CHUNK);
-  if (!err && op->h.output_mean) {
-    err = H2_MALLOC(op->offset, N);
-    for (int64_t t = 0; !err && t < N; t++)
-      op->offset[t] = (real)(op->h.output_mean[op->model.tree.perm[t]] / op->h.output_scale);
-  }
-  H2_TRY(h2_error_sync(comm, err));
+  H2_TRY(h2_error_sync(comm, operator_build(op)));
   return h2_ckpt_read_state(ckpt, comm, &op->model, op->params, NULL, NULL, NULL, NULL);
 }
 
@@ -31,13 +35,12 @@ int h2_operator_apply(h2_operator *op, int nb, int64_t first_id, const double *x
   h2_model *m = &op->model;
   const int64_t N = op->h.N;
   const int64_t *perm = m->tree.perm;
-  if (nb < 0 || nb > H2_OPERATOR_CHUNK)
-    H2_FAIL(H2_EINTERNAL, "h2_operator_apply: %d samples, at most %d per call", nb, H2_OPERATOR_CHUNK);
+  H2_CHECK(nb >= 0 && nb <= H2_OPERATOR_CHUNK, H2_EINTERNAL, "h2_operator_apply: %d samples, at most %d per call",
+           nb, H2_OPERATOR_CHUNK);
   for (int s = 0; s < nb; s++)
     for (int64_t i = 0; i < N; i++)
-      if (!isfinite(x[s * N + i]))
-        H2_FAIL(H2_EINPUT, "input sample %lld has a non-finite value at point %lld", (long long)(first_id + s),
-                (long long)i);
+      H2_CHECK(isfinite(x[s * N + i]), H2_EINPUT, "input sample %lld has a non-finite value at point %lld",
+               (long long)(first_id + s), (long long)i);
   /* normalised inputs in tree order, point-major: zc[0][t nb + s] */
   const double inv = 1.0 / op->h.input_scale;
   real *q = m->zc[0];

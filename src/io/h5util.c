@@ -134,7 +134,7 @@ int h2_h5_create(hid_t *file, const char *path, MPI_Comm comm) {
   int rank, err = 0;
   *file = -1;
   h2_h5_quiet();
-  MPI_Comm_rank(comm, &rank);
+  H2_MPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     /* Check the directory first: one clear message naming it. */
     char dir[4096];
@@ -184,7 +184,7 @@ int h2_h5_open_read(hid_t *file, const char *path, MPI_Comm comm) {
   int rank, err = 0;
   *file = -1;
   h2_h5_quiet();
-  MPI_Comm_rank(comm, &rank);
+  H2_MPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     struct stat st;
     if (stat(path, &st) != 0) {
