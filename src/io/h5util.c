@@ -283,6 +283,21 @@ int h2_h5_exists(hid_t loc, const char *path, int *exists) {
   return 0;
 }
 
+int h2_h5_group_open(hid_t loc, const char *path, hid_t *g) {
+  *g = H5Gopen2(loc, path, H5P_DEFAULT);
+  if (*g < 0) {
+    char fname[1024], r[512];
+    h2_h5_filename(loc, fname, sizeof fname);
+    H2_FAIL(H2_EIO, "%s: cannot open group %s: %s", fname, path, h5_reason(r, sizeof r));
+  }
+  return 0;
+}
+
+void h2_h5_group_close(hid_t *g) {
+  if (*g >= 0) H5Gclose(*g);
+  *g = -1;
+}
+
 int h2_h5_create_groups(hid_t loc, const char *path, MPI_Comm comm) {
   char buf[1024];
   int err = 0;
