@@ -17,11 +17,16 @@ struct h2nn_operator {
   h2_operator op;
 };
 
-/* Open on h2nn's own duplicate of comm, whose MPI errors come back as codes. */
-static int open_on(const char *path, MPI_Comm comm, h2nn_operator *o) {
-  H2_TRY(h2_mpi_errors_return(comm));
-  H2_TRY(h2_error_sync(comm, path ? 0 : h2_error_set(__FILE__, __LINE__, H2_EINPUT, "h2nn_open: no checkpoint path")));
-  return h2_operator_open(&o->op, path, comm);
+/* Collective over h2nn's own duplicate c of the caller's communicator,
+ * whose MPI errors come back as codes.  o: the handle, NULL if its
+ * allocation failed. */
+static int open_on(const char *path, MPI_Comm c, h2nn_operator *o) {
+  H2_TRY(h2_mpi_errors_return(c));
+  int err = !o ? h2_error_set(__FILE__, __LINE__, H2_EMEM, "h2nn_open: out of memory")
+            : !path ? h2_error_set(__FILE__, __LINE__, H2_EINPUT, "h2nn_open: no checkpoint path")
+                    : 0;
+  H2_TRY(h2_error_sync(c, err));
+  return h2_operator_open(&o->op, path, c);
 }
 
 int h2nn_open(const char *path, MPI_Comm comm, h2nn_operator **out) {
@@ -31,9 +36,8 @@ int h2nn_open(const char *path, MPI_Comm comm, h2nn_operator **out) {
   MPI_Comm c;
   H2_MPI(MPI_Comm_dup(comm, &c)); /* the caller's communicator and its error handler stay untouched */
   h2nn_operator *o = calloc(1, sizeof *o);
-  int err = h2_error_sync(c, o ? 0 : h2_error_set(__FILE__, __LINE__, H2_EMEM, "h2nn_open: out of memory"));
-  if (!err) err = open_on(path, c, o);
-  if (MPI_Comm_free(&c) != MPI_SUCCESS && !err) err = h2_error_set(__FILE__, __LINE__, H2_EMPI, "MPI_Comm_free");
+  int err = open_on(path, c, o);
+  if (MPI_Comm_free(&c) != MPI_SUCCESS && !err) err = h2_error_set(__FILE__, __LINE__, H2_EMPI, "h2nn_open: MPI_Comm_free failed");
   if (err) {
     if (o) h2_operator_free(&o->op);
     free(o);

@@ -10,8 +10,8 @@
  * over the ranks at multiples of 64 (as --predict splits them), each rank
  * applies the operator to its share, rank 0 gathers and writes.  Also
  * checks the error path: opening a missing checkpoint fails on every rank
- * with a message naming it, and the caller's communicator keeps its error
- * handler. */
+ * with a message naming it, the caller's communicator keeps its error
+ * handler, and a NaN input fails naming its sample. */
 #include <h2nn/h2nn.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -48,6 +48,12 @@ int main(int argc, char **argv) {
   }
   const int64_t N = h2nn_num_points(op);
   if (N < 1 || h2nn_dim(op) < 1 || h2nn_dim(op) > 3 || !h2nn_points(op)) return fail("bad point cloud");
+  double *bad = calloc((size_t)(2 * N), sizeof(double));
+  if (!bad) return fail("out of memory");
+  bad[N + 3] = 0.0 / 0.0; /* sample 1, point 3: NaN */
+  if (h2nn_apply(op, 2, bad, bad) != H2NN_ERR_INPUT || !strstr(h2nn_error_message(), "sample 1"))
+    return fail("a NaN input did not fail with H2NN_ERR_INPUT naming the sample");
+  free(bad);
 
   /* this rank's samples: whole chunks of 64 */
   int64_t chunks = (ns + 63) / 64, first = chunks * rank / size * 64, last = chunks * (rank + 1) / size * 64;
