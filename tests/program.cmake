@@ -6,10 +6,6 @@
 # wraps every MPI launch in `timeout`, so a hang fails the test; the ctest
 # TIMEOUT is the outer guard.  The bad_input_* tests share read-only inputs
 # made once by the fixture test bad_input_setup.
-if(NOT TARGET h2nn_app)
-  return()
-endif()
-
 # Small input files, valid or broken in exactly one way (see its header).
 add_executable(h2nn_mkinput programs/h2nn_mkinput.c)
 target_link_libraries(h2nn_mkinput PRIVATE h2nn_app)
@@ -118,6 +114,11 @@ endforeach()
 add_test(NAME slurm_requeue
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_requeue.sh ${H2NN_PROG_ARGS} -- ${PROJECT_SOURCE_DIR})
 set_tests_properties(slurm_requeue PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 720 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+# --- the installed library: a consumer built against it (CMake and pkg-config)
+# reproduces --predict on 1 and 3 ranks
+h2nn_program_test(library_consumer library_consumer.sh 120
+  ${CMAKE_COMMAND} ${PROJECT_BINARY_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/lib ${CMAKE_C_COMPILER})
 
 # --- tools/h2nn.py (numpy + h5py) against h2nn_mpi --predict.  Python 3 with
 # numpy and h5py is a test dependency (runscripts/setup.sh installs Debian's

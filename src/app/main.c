@@ -14,7 +14,8 @@ static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
   h2_options opt;
   int set[64], npos = 0, help = 0, rank;
   const char *pos[1] = {NULL};
-  MPI_Comm_rank(world, &rank);
+  H2_TRY(h2_mpi_errors_return(world)); /* MPI failures come back as codes (error.h) */
+  H2_MPI(MPI_Comm_rank(world, &rank));
   int err = h2_cli_parse(cli, argc, argv, &opt, set, pos, 1, &npos, &help);
   H2_TRY(h2_error_sync(world, err));
   if (help || opt.predict) h2_signals_uninstall(); /* only training stops at a boundary; the rest dies of them */

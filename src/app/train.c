@@ -30,8 +30,8 @@ static int largest_pow2_dividing(int p) { return p & -p; }
 static int comms_setup(h2_comms *c, MPI_Comm world, int64_t requested_pm, int nleaves) {
   memset(c, 0, sizeof *c);
   c->world = world;
-  MPI_Comm_rank(world, &c->rank);
-  MPI_Comm_size(world, &c->size);
+  H2_MPI(MPI_Comm_rank(world, &c->rank));
+  H2_MPI(MPI_Comm_size(world, &c->size));
   int pm;
   if (requested_pm > 0) {
     pm = (int)requested_pm;
@@ -235,7 +235,7 @@ static int fit_kernel_scale(h2_trainer *tr) {
   double wt[2] = {0, 0};
   const real *w = m->zc[m->zeta];
   for (int64_t i = 0; i < tr->data.n_own * nb; i++) wt[0] += (double)w[i] * tr->bt[i], wt[1] += (double)w[i] * w[i];
-  MPI_Allreduce(MPI_IN_PLACE, wt, 2, MPI_DOUBLE, MPI_SUM, tr->comm.model);
+  H2_MPI(MPI_Allreduce(MPI_IN_PLACE, wt, 2, MPI_DOUBLE, MPI_SUM, tr->comm.model));
   double alpha = wt[1] > 0 ? wt[0] / wt[1] : 1;
   int64_t end_maps = m->off_V; /* maps come first in the layout */
   for (int64_t i = 0; i < end_maps; i++) tr->params[i] *= (real)alpha;
@@ -250,7 +250,7 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   tr->t_start = MPI_Wtime();
   h2_options *opt = &tr->opt;
   int rank;
-  MPI_Comm_rank(world, &rank);
+  H2_MPI(MPI_Comm_rank(world, &rank));
   /* everything before the model is collective on world or local and checked together */
   int err = setup_local(tr, set, input);
   H2_TRY(h2_error_sync(world, err));
@@ -357,7 +357,7 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   /* parameters of the model: own rows summed over the group, replicated ones once */
   int64_t np = n;
   if (c->mrank != 0) np -= replicated_params(m);
-  MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model);
+  H2_MPI(MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model));
   tr->train_error = tr->test_error = NAN;
   tr->ckpt_written = -1;
   H2_TRY(h2_error_sync(world, check_not_backwards(tr)));
@@ -382,7 +382,8 @@ static double forward_loss(h2_trainer *tr, int nb, int64_t total, int set_grad, 
   h2_model *m = &tr->model;
   h2_model_forward(m, tr->params, nb); /* the inputs were fetched into m->zc[0] */
   h2_loss_partial(m, tr->bt, tr->data.offset, nb, tr->sums);
-  if (tr->comm.pm > 1) MPI_Allreduce(MPI_IN_PLACE, tr->sums, 2 * nb, MPI_DOUBLE, MPI_SUM, tr->comm.model);
+  if (tr->comm.pm > 1)
+    H2_MPI_ABORT(MPI_Allreduce(MPI_IN_PLACE, tr->sums, 2 * nb, MPI_DOUBLE, MPI_SUM, tr->comm.model), tr->comm.model);
   return h2_loss_finish(m, tr->bt, nb, tr->sums, (int)total, set_grad, err_sum);
 }
 
@@ -457,7 +458,7 @@ int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *me
     if (!err) forward_loss(tr, nb, nb, 0, &sum);
   }
   H2_TRY(h2_error_sync(c->world, err));
-  if (c->pd > 1) MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, c->replica);
+  if (c->pd > 1) H2_MPI(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, c->replica));
   *mean_err = sum / (double)n;
   tr->phase[H2_PH_EVAL] += MPI_Wtime() - t0;
   return 0;
@@ -632,17 +633,17 @@ int h2_trainer_run(h2_trainer *tr) {
 void h2_trainer_report(h2_trainer *tr) {
   const h2_comms *c = &tr->comm;
   double wall = MPI_Wtime() - tr->t_start, phase[H2_PH_COUNT];
-  MPI_Allreduce(tr->phase, phase, H2_PH_COUNT, MPI_DOUBLE, MPI_MAX, c->world);
+  H2_MPI_ABORT(MPI_Allreduce(tr->phase, phase, H2_PH_COUNT, MPI_DOUBLE, MPI_MAX, c->world), c->world);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   double rss = ru.ru_maxrss / 1024.0, rss_sum = 0, rss_max = 0;
-  MPI_Allreduce(&rss, &rss_sum, 1, MPI_DOUBLE, MPI_SUM, c->world);
-  MPI_Allreduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
+  H2_MPI_ABORT(MPI_Allreduce(&rss, &rss_sum, 1, MPI_DOUBLE, MPI_SUM, c->world), c->world);
+  H2_MPI_ABORT(MPI_Allreduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, c->world), c->world);
   double flops_sample = h2_model_flops(&tr->model), flops_model = 0, bytes = 0;
-  MPI_Allreduce(&flops_sample, &flops_model, 1, MPI_DOUBLE, MPI_SUM, c->model);
-  MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world);
+  H2_MPI_ABORT(MPI_Allreduce(&flops_sample, &flops_model, 1, MPI_DOUBLE, MPI_SUM, c->model), c->model);
+  H2_MPI_ABORT(MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world), c->world);
   double halo_wait = tr->step_wait, halo_wait_max = 0;
-  MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
+  H2_MPI_ABORT(MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world), c->world);
   if (c->rank != 0) return;
   int64_t iters = tr->iter_done_this_run;
   double bytes_iter = iters ? bytes / (double)iters : 0;
