@@ -27,3 +27,6 @@ add_test(NAME dist_agreement COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dist/dist_agree
 add_test(NAME dist_error COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dist/dist_error.sh ${MPIEXEC_EXECUTABLE}
          $<TARGET_FILE:h2nn_mpi> $<TARGET_FILE:h2nn_gen>)
 set_tests_properties(dist_agreement dist_error PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 400)
+
+# The --max-time parser (util/duration.c).
+h2nn_check_test(check_duration check_duration.c h2nn_util)
