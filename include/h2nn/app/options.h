@@ -21,7 +21,8 @@ typedef struct {
   int64_t warmup, lr_horizon;
   double lr_final, ema, validation_fraction;
   int keep_best;
-  const char *checkpoint, *resume;
+  const char *checkpoint, *resume, *max_time;
+  int overwrite;
   /* distribution */
   int64_t model_parallel;
   double data_memory_mb;

@@ -64,6 +64,15 @@ typedef struct {
   double val_error, best_val_error; /* last and lowest validation error (NAN / INFINITY before) */
   int64_t best_iteration;
   char auto_note[512];            /* the automatic choices and why (header line, checkpoint) */
+  /* stopping early (signals, wall-time budget; src/app/signals.c) */
+  int stopped;                    /* H2_STOP_*: why the run ended */
+  int stop_events;                /* the agreed H2_EV_* bits that stopped it */
+  double deadline;                /* MPI_Wtime by which the run must have ended (INFINITY: none) */
+  double deadline_safety;         /* seconds kept in hand before it */
+  char deadline_what[64];         /* "--max-time 1:00:00", "the SLURM job's end time" */
+  unsigned save_seen;             /* SIGUSR2 requests handled */
+  double ckpt_seconds;            /* longest checkpoint write so far (0: none yet) */
+  int64_t ckpt_written;           /* iteration of the last checkpoint this run wrote (-1: none) */
 } h2_trainer;
 
 /* Sets of h2_trainer_evaluate beyond H2_SET_TRAIN / H2_SET_TEST: the
@@ -71,6 +80,11 @@ typedef struct {
 enum { H2_SET_VAL = 2 };
 /* /optimizer attributes the accuracy options keep (validation.c) */
 #define H2_ACC_NATTRS 10
+
+/* Why a run ended; the "stopped" field of the JSON line.  An early stop
+ * exits with status 3 (H2_EXIT_INTERRUPTED): resumable from its checkpoint. */
+enum { H2_STOP_COMPLETED = 0, H2_STOP_SIGNAL, H2_STOP_TIME };
+enum { H2_EXIT_INTERRUPTED = 3 };
 
 /* Parse-time helpers shared by the modes. */
 int h2_check_output_path(const char *path, const char *option);
