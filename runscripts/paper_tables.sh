@@ -16,7 +16,9 @@
 # scrambling it).  RTE_OPTS= CUSTOM_OPTS= gives the project defaults (output
 # centring and input scale then chosen from the data, cosine schedule).
 # Checkpoints, logs and plots are those of the last seed.
-# PROBLEMS: "rte custom" (default) or one of them.
+# PROBLEMS: "rte custom" (default) or one of them.  OUT: the results
+# directory (default results/paper), so that several runs (the two option
+# sets, or one size at a time) keep their tables apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ranks=${1:-$(nproc)}
@@ -31,7 +33,7 @@ seeds=${SEEDS:-0}
 problems=${PROBLEMS:-rte custom}
 [ -x build/h2nn_mpi ] || runscripts/setup.sh
 . runscripts/mpienv.sh
-out=results/paper
+out=${OUT:-results/paper}
 mkdir -p inputs "$out"
 
 # the paper's numbers: h2nn train/test, best other train/test (model)

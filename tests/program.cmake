@@ -97,7 +97,7 @@ h2nn_program_test(resume_equals_uninterrupted resume_equals_uninterrupted.sh 120
 h2nn_program_test(data_parallel_agreement data_parallel_agreement.sh 120)
 h2nn_program_test(rte_smoke rte_smoke.sh 180)
 h2nn_program_test(synthetic_runs_dim1 synthetic_runs.sh 120 1 30)
-h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
+h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 20)
 h2nn_program_test(help_and_json help_and_json.sh 120)
 h2nn_program_test(init_kernel init_kernel.sh 120)
 
