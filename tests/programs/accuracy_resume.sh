@@ -7,7 +7,10 @@
 #   B: 15 iterations of the same 40-iteration schedule (--lr-horizon 40;
 #      B.h5, B.best.h5), copied to C.h5 / C.best.h5 and
 #      resumed to 40 with --checkpoint C.h5 (the schedule, EMA, validation
-#      settings and the best error come from the checkpoint: not repeated).
+#      settings and the best error come from the checkpoint: not repeated);
+#   E: B.h5 copied to E.h5 and continued by A's own command with
+#      --checkpoint E.h5 --resume auto (what a requeued job or a run stopped
+#      by a signal does): the same 16..40 and errors as A.
 # Same P: the histories of 16..40, the final JSON errors and the predictions
 # of A.h5 / C.h5 and of A.best.h5 / C.best.h5 (the EMA weights: /ema) are
 # bitwise equal, as are the best iterations.  The predicted test error
@@ -40,6 +43,14 @@ if ! cmp -s tailA.txt tailC.txt; then
 fi
 for f in train_error test_error; do
   [ "$(json_field "$f" A.out)" = "$(json_field "$f" C.out)" ] || fail "final $f differs after resume"
+done
+cp B.h5 E.h5
+run_ok 2 E "$H2NN_MPI" "${common[@]}" "${acc[@]}" --iterations 40 --checkpoint E.h5 --resume auto in.h5
+grep -q '(resumed)' E.out || fail "--resume auto did not continue E.h5"
+"$H2NN_HISTORY" E.h5 | awk '!/^#/ && $1 > 15 { print $1, $3, $4, $5 }' > tailE.txt
+cmp -s tailA.txt tailE.txt || fail "iterations 16..40 differ between the uninterrupted run and --resume auto"
+for f in train_error test_error; do
+  [ "$(json_field "$f" A.out)" = "$(json_field "$f" E.out)" ] || fail "final $f differs after --resume auto"
 done
 attr() { h5dump -a "/optimizer/$2" "$1" | awk '/\(0\)/ { print $2 }'; }
 [ "$(attr A.best.h5 best_iteration)" = "$(attr C.best.h5 best_iteration)" ] ||
