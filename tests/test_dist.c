@@ -74,7 +74,7 @@ static void for_each_pair(const h2_model *dm, real *dv, const h2_model *sm, real
   }
   int64_t rr = (int64_t)dm->r * dm->r;
   for (int l = dm->lmin + 1; l <= dm->L; l++) {
-    int first = l <= dm->part.p ? 0 : dm->part.mrank << (l - dm->part.p), n = 2 * dm->far[l - 1].nrows;
+    int first = 2 * dm->far[l - 1].first_row, n = 2 * dm->far[l - 1].nrows; /* held with the parent */
     fn(dv + dm->off_T[l], sv + sm->off_T[l] + first * rr, n * rr, ctx);
     fn(dv + dm->off_S[l], sv + sm->off_S[l] + first * rr, n * rr, ctx);
   }

@@ -57,14 +57,6 @@ static void comms_free(h2_comms *c) {
 
 /* ------------------------------------------------------------ setup */
 
-/* parameters every rank of a model group holds (coarse maps and transfers) */
-static int64_t replicated_params(const h2_model *m) {
-  int64_t n = 0;
-  for (int l = m->lmin; l <= m->L && l < m->part.p; l++) n += m->far[l].nparams;
-  for (int l = m->lmin + 1; l <= m->L && l <= m->part.p; l++) n += 2 * 2 * (int64_t)m->far[l - 1].nrows * m->r * m->r;
-  return n;
-}
-
 /* Options the input file's root attributes may set (unless on the command line). */
 static int apply_file_attributes(h2_options *opt, const int *set, h2_data *ds) {
   const h2_cli *cli = h2_options_cli();
@@ -266,9 +258,8 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
     h2_ckpt_header_free(&hdr);
     H2_TRY(err);
   }
-  /* parameters of the model: own rows summed over the group, replicated ones once */
+  /* parameters of the model: every row has one owner in the group */
   int64_t np = n;
-  if (c->mrank != 0) np -= replicated_params(m);
   MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model);
   tr->train_error = tr->test_error = NAN;
   return 0;
