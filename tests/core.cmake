@@ -5,11 +5,17 @@ h2nn_check_test(test_model_float test_model_float.c h2nn_model_f)
 h2nn_check_test(test_gemm test_gemm.c h2nn_core_f)
 
 # Distribution: every split P = P_d x P_m of 1, 2, 3, 4, 8 and 16 ranks against one
-# rank (8 and 16 model-parallel ranks exercise one and two coarse levels).
+# rank (8 and 16 model-parallel ranks exercise one and two coarse levels), and
+# the splits with P_m >= 32 of 32 and 64 ranks (three to four coarse levels;
+# oversubscribed, about 20 and 45 s here).
 h2nn_check_test(test_dist test_dist.c h2nn_model_d)
-foreach(np 2 3 4 8 16)
+foreach(np 2 3 4 8 16 32 64)
   add_test(NAME test_dist_np${np} COMMAND ${H2NN_MPIEXEC} ${np} ${H2NN_MPI_FLAGS} $<TARGET_FILE:test_dist>)
-  set_tests_properties(test_dist_np${np} PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 300)
+  set(env "${H2NN_TEST_ENV}")
+  if(np GREATER 16)
+    list(APPEND env H2NN_TEST_MIN_PM=32)
+  endif()
+  set_tests_properties(test_dist_np${np} PROPERTIES ENVIRONMENT "${env}" TIMEOUT 300)
 endforeach()
 
 # Distribution through the program: the same losses on 1..8 ranks, checkpoints
