@@ -70,7 +70,7 @@ static double *grid(int N, int d) {
 }
 
 static int count_split(const double *x, int N, int d, int leaf, int pm, count *out) {
-  h2_model_config cfg = {.leaf_size = leaf, .rank = 8, .zeta = 3, .activation = H2_ACT_RELU, .eta = 0.75, .seed = 1};
+  h2_model_config cfg = {.leaf_size = leaf, .rank = 8, .zeta = 3, .activation = H2_ACT_RELU, .eta = 0.75, .seed = 1, .layout_only = 1};
   memset(out, 0, sizeof *out);
   int p = 0;
   while ((1 << p) < pm) p++;
@@ -158,7 +158,7 @@ int main(int argc, char **argv) {
     double *x = grid(N, d);
     count c;
     if (count_split(x, N, d, leaf, 64, &c)) return 1;
-    h2_model_config cfg = {.leaf_size = leaf, .rank = 8, .zeta = 3, .activation = H2_ACT_RELU, .eta = 0.75, .seed = 1};
+    h2_model_config cfg = {.leaf_size = leaf, .rank = 8, .zeta = 3, .activation = H2_ACT_RELU, .eta = 0.75, .seed = 1, .layout_only = 1};
     h2_model s;
     if (h2_model_build(&s, x, N, d, &cfg, 1, NULL)) return 1;
     /* mean cost of a box on the deepest levels of this structure: the replicated tree of

@@ -178,6 +178,10 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   int64_t len = 0;
   for (int i = 0; i < nt; i++) len += tab[i].ptr ? tab[i].len : 0;
   m->mem_len = len;
+  if (cfg->layout_only) { /* the planner needs the sizes, not the memory */
+    free(tab);
+    return 0;
+  }
   int err = H2_CALLOC_BIG(m->mem, len); /* touches every page now, not in the first iteration */
   real *p = m->mem;
   for (int i = 0; i < nt && !err; i++)
