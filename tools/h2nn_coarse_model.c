@@ -16,8 +16,8 @@
  *           those levels costs), four point-to-point chains of p - lmin hops.
  * Time per iteration = flops / RATE + messages (latency LAT per message or
  * hop, bandwidth BW); the halo volume is counted in full (no overlap
- * credited).  The ranks sampled: 0, 1, P_m/2 - 1, P_m/2, P_m - 2, P_m - 1
- * (in a uniform grid the other subtrees are copies of these).
+ * credited).  The ranks sampled: 0, P_m/2 and P_m - 1 (in a uniform grid
+ * the other subtrees are copies of these).
  * Weak scaling builds the model at N = PTS * 64 ranks and extrapolates the
  * levels above (each rank's subtree, halo and coarse box keep their size;
  * the replicated tree and the chains grow with the levels). */
@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "h2nn/model/model.h"
+#include "h2nn/util/error.h"
 
 #define RATE 76.5e9 /* flop/s per rank in a training step (docs/performance.md, series I) */
 #define LAT 2e-6    /* s per message */
@@ -69,44 +70,49 @@ static double *grid(int N, int d) {
   return x;
 }
 
-static int count_split(const double *x, int N, int d, int leaf, int pm, count *out) {
-  h2_model_config cfg = {.leaf_size = leaf, .rank = 8, .zeta = 3, .activation = H2_ACT_RELU, .eta = 0.75, .seed = 1, .layout_only = 1};
+static h2_model_config config(int leaf) {
+  return (h2_model_config){.leaf_size = leaf, .rank = 8, .zeta = 3, .activation = H2_ACT_RELU, .eta = 0.75, .seed = 1,
+                           .layout_only = 1};
+}
+
+/* s: the one-rank model of the same points (its whole structure) */
+static int count_split(const double *x, int N, int d, int leaf, int pm, const h2_model *s, count *out) {
+  h2_model_config cfg = config(leaf);
   memset(out, 0, sizeof *out);
   int p = 0;
   while ((1 << p) < pm) p++;
   out->p = p;
-  int sample[6] = {0, 1, pm / 2 - 1, pm / 2, pm - 2, pm - 1};
+  int sample[6] = {0, pm / 2, pm - 1, -1, -1, -1};
   for (int s = 0; s < 6; s++) {
     int mr = sample[s];
     if (mr < 0 || mr >= pm) continue;
     h2_partition part = {.comm = MPI_COMM_SELF, .pm = pm, .mrank = mr, .p = p};
     h2_model m;
-    if (h2_model_build(&m, x, N, d, &cfg, 1, &part)) return 1;
+    if (h2_model_build(&m, x, N, d, &cfg, 1, &part)) return fprintf(stderr, "%s\n", h2_error_message()), 1;
     out->lmin = m.lmin;
-    double own = h2_model_flops(&m) - h2_model_coarse_flops(&m), hb = halo_bytes(&m.halo_close, &m.close), chb = 0;
-    for (int l = m.lmin; l <= m.L; l++) {
-      if (!m.far[l].active) continue;
-      if (l >= p) hb += halo_bytes(&m.halo_far[l], &m.far[l]);
-      else chb += halo_bytes(&m.halo_far[l], &m.far[l]);
-    }
+    double own = h2_model_flops(&m) - h2_model_coarse_flops(&m), hb = halo_bytes(&m.halo_close, &m.close);
+    for (int l = p > m.lmin ? p : m.lmin; l <= m.L; l++)
+      if (m.far[l].active) hb += halo_bytes(&m.halo_far[l], &m.far[l]);
     out->own_flops = fmax(out->own_flops, own);
     out->halo = fmax(out->halo, hb);
-    out->coarse_halo = fmax(out->coarse_halo, chb);
     h2_model_free(&m);
   }
   /* the coarse tree from the whole structure (one rank holding everything) */
-  h2_model s;
-  if (h2_model_build(&s, x, N, d, &cfg, 1, NULL)) return 1;
-  const double rr = 8.0 * s.r * s.r; /* two children's transfers, up and down */
-  for (int l = s.lmin; l < p && l <= s.L; l++) {
-    const h2_bsmap *f = &s.far[l];
+  const double rr = 8.0 * s->r * s->r; /* two children's transfers, up and down */
+  for (int l = s->lmin; l < p && l <= s->L; l++) {
+    const h2_bsmap *f = &s->far[l];
     for (int i = 0; i < f->nrows; i++) {
       double c = (f->active ? map_row_flops(f, i) : 0) + rr;
       out->coarse_max_box = fmax(out->coarse_max_box, c);
+      /* its halo: every interaction-list box is another rank's (one box per
+       * rank above p); forward the row's columns in, reverse them out, and
+       * the same for the rows that read this box */
+      const h2_pattern *pt = f->pat;
+      double links = (double)(pt->rowptr[i + 1] - pt->rowptr[i]) + (double)(pt->colptr[i + 1] - pt->colptr[i]);
+      out->coarse_halo = fmax(out->coarse_halo, f->active ? f->zeta * links * s->r * NB * sizeof(float) : 0);
       out->coarse_all += c;
     }
   }
-  h2_model_free(&s);
   return 0;
 }
 
@@ -136,12 +142,15 @@ int main(int argc, char **argv) {
     int N = atoi(argv[1]), d = atoi(argv[2]), leaf = atoi(argv[3]);
     double *x = grid(N, d), t0b = 0, t0a = 0;
     int pm0 = 0;
+    h2_model_config cfg = config(leaf);
+    h2_model s;
+    if (h2_model_build(&s, x, N, d, &cfg, 1, NULL)) return fprintf(stderr, "%s\n", h2_error_message()), MPI_Finalize(), 1;
     printf("# N=%d d=%d leaf=%d; per iteration of the busiest rank (ms), efficiency vs the first P_m\n", N, d, leaf);
     printf("# P_m  p lmin  own_MFLOP coarse_before_MFLOP coarse_after_MFLOP halo_KB coarse_halo_KB  t_before t_after  E_before E_after\n");
     for (int a = 4; a < argc; a++) {
       int pm = atoi(argv[a]);
       count c;
-      if (count_split(x, N, d, leaf, pm, &c)) return 1;
+      if (count_split(x, N, d, leaf, pm, &s, &c)) return MPI_Finalize(), 1;
       double tb = t_before(&c, pm), ta = t_after(&c, pm);
       if (!pm0) pm0 = pm, t0b = tb, t0a = ta;
       int coarse = c.lmin < c.p;
@@ -149,7 +158,9 @@ int main(int argc, char **argv) {
              3e-6 * NB * c.own_flops, 3e-6 * NB * c.coarse_all, coarse ? 3e-6 * NB * c.coarse_max_box : 0,
              c.halo / 1e3, c.coarse_halo / 1e3, 1e3 * tb, 1e3 * ta, 100 * t0b * pm0 / (tb * pm),
              100 * t0a * pm0 / (ta * pm));
+      fflush(stdout);
     }
+    h2_model_free(&s);
     free(x);
   } else {
     int d = atoi(argv[2]), leaf = atoi(argv[3]), pts = atoi(argv[4]);
@@ -157,10 +168,10 @@ int main(int argc, char **argv) {
     int N = pts * 64;
     double *x = grid(N, d);
     count c;
-    if (count_split(x, N, d, leaf, 64, &c)) return 1;
-    h2_model_config cfg = {.leaf_size = leaf, .rank = 8, .zeta = 3, .activation = H2_ACT_RELU, .eta = 0.75, .seed = 1, .layout_only = 1};
+    h2_model_config cfg = config(leaf);
     h2_model s;
-    if (h2_model_build(&s, x, N, d, &cfg, 1, NULL)) return 1;
+    if (h2_model_build(&s, x, N, d, &cfg, 1, NULL)) return fprintf(stderr, "%s\n", h2_error_message()), MPI_Finalize(), 1;
+    if (count_split(x, N, d, leaf, 64, &s, &c)) return MPI_Finalize(), 1;
     /* mean cost of a box on the deepest levels of this structure: the replicated tree of
      * P ranks has 2^l such boxes on level l < log2 P */
     double per_box = 0;
