@@ -496,7 +496,7 @@ void h2_trainer_report(h2_trainer *tr) {
            phase[H2_PH_EVAL], phase[H2_PH_IO]);
     printf("h2nn_mpi: communication: %.3g bytes per iteration over all ranks (halo, coarse tree, loss, gradients), "
            "%.1f%% of the training time waiting for it\n", bytes_iter, 100 * comm_share);
-    if (c->pm > 1)
+    if (tr->model.coarse) /* the model group has levels above its partition level */
       printf("h2nn_mpi: coarse tree (levels above the model partition, one box per rank at most): %.3g flops and %.3g "
              "bytes per iteration on the busiest rank, at most %.1f%% of a rank's flops\n", coarse_max[0], coarse_max[1],
              100 * coarse_max[2]);
