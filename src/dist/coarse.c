@@ -86,8 +86,9 @@ void h2_coarse_post(h2_coarse *co, int phase, int nb) {
     h2_coarse_edge *e = &co->edge[i];
     int recv = parent_receives(phase) ? e->parent_side : e->child_side;
     if (recv && e->peer != co->me)
-      MPI_Irecv(e->rbuf[phase], co->r * nb, H2_MPI_REAL, e->peer, co_tag(phase, e->l, e->child), co->comm,
-                &co->req[phase * co->nedge + i]);
+      H2_MPI_ABORT(MPI_Irecv(e->rbuf[phase], co->r * nb, H2_MPI_REAL, e->peer, co_tag(phase, e->l, e->child), co->comm,
+                             &co->req[phase * co->nedge + i]),
+                   co->comm);
   }
 }
 
@@ -101,9 +102,9 @@ void h2_coarse_send(h2_coarse *co, int phase, int l, int child, const real *blk,
     return;
   }
   MPI_Request *rq = &co->req[phase * co->nedge + i];
-  if (*rq != MPI_REQUEST_NULL) MPI_Wait(rq, MPI_STATUS_IGNORE); /* staged in the last pass, not completed */
+  if (*rq != MPI_REQUEST_NULL) H2_MPI_ABORT(MPI_Wait(rq, MPI_STATUS_IGNORE), co->comm); /* staged last pass */
   memcpy(e->sbuf[phase], blk, sizeof(real) * n);
-  MPI_Isend(e->sbuf[phase], (int)n, H2_MPI_REAL, e->peer, co_tag(phase, l, child), co->comm, rq);
+  H2_MPI_ABORT(MPI_Isend(e->sbuf[phase], (int)n, H2_MPI_REAL, e->peer, co_tag(phase, l, child), co->comm, rq), co->comm);
   co->bytes += (double)n * sizeof(real);
   co->messages += 1;
 }
@@ -114,7 +115,7 @@ const real *h2_coarse_recv(h2_coarse *co, int phase, int l, int child, int nb) {
   MPI_Request *rq = &co->req[phase * co->nedge + i];
   if (*rq != MPI_REQUEST_NULL) {
     double t0 = MPI_Wtime();
-    MPI_Wait(rq, MPI_STATUS_IGNORE);
+    H2_MPI_ABORT(MPI_Wait(rq, MPI_STATUS_IGNORE), co->comm);
     co->wait_seconds += MPI_Wtime() - t0;
   }
   (void)nb;
@@ -129,6 +130,6 @@ const real *h2_coarse_block(const h2_coarse *co, int phase, int l, int child) {
 void h2_coarse_complete(h2_coarse *co, int phase) {
   if (!co->nedge) return;
   double t0 = MPI_Wtime();
-  MPI_Waitall(co->nedge, co->req + phase * co->nedge, MPI_STATUSES_IGNORE);
+  H2_MPI_ABORT(MPI_Waitall(co->nedge, co->req + phase * co->nedge, MPI_STATUSES_IGNORE), co->comm);
   co->wait_seconds += MPI_Wtime() - t0;
 }

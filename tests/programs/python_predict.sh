@@ -2,14 +2,16 @@
 # shellcheck source-path=SCRIPTDIR
 # python_predict.sh PYTHON — tools/h2nn.py, the independent numpy forward
 # pass written from the checkpoint layout (docs/design.md §5.2, §6.7),
-# against `h2nn_mpi --predict`, on two checkpoints trained here with
-# model-parallel ranks and several far levels:
+# against `h2nn_mpi --predict`, on checkpoints trained here with model-parallel
+# ranks, two of them with several far levels:
 #   1-D: 500 random points (ragged leaves of 15-16, far levels 2..5), relu,
 #        zeta 3, --center-output (/model/output_mean), trained on 8 ranks
 #        as 1 x 8 (the coarse tree above level 3 spans ranks);
 #   2-D: a 32 x 32 grid (far levels 3..6), tanh, zeta 2, hidden widths
 #        20 (close) and 12 (far) unlike the boxes' own, --input-scale 3,
-#        trained on 4 ranks as 2 x 2.
+#        trained on 4 ranks as 2 x 2;
+#   and a network without far field (64 points, two leaves: lmin = L + 1,
+#        no leaf bases or transfers in the file), trained on 2 ranks as 1 x 2.
 # For each: the CLI's /test/prediction and /train/prediction (--set all) and
 # the API's op.apply on the test inputs equal the program's predictions to
 # 1e-5 relative (per sample, ||py - c|| / ||c||), while the same measure
@@ -79,14 +81,16 @@ check_case() {
 
 check_case d1 8 kernel --dim 1 --geometry random --n 500 --kernel log -- \
   --leaf-size 16 --rank 6 --zeta 3 --center-output --model-parallel 8
+check_case d0 2 kernel --dim 1 --geometry grid --n 64 --kernel gaussian -- \
+  --leaf-size 32 --rank 4 --zeta 2 --model-parallel 2
 check_case d2 4 kernel --dim 2 --geometry grid --n 1024 --kernel inverse -- \
   --leaf-size 16 --rank 8 --zeta 2 --activation tanh --close-hidden 20 --far-hidden 12 --input-scale 3 \
   --model-parallel 2
 
 # the far levels the cases claim
-"$PY" - d1.ckpt.h5 d2.ckpt.h5 <<'EOF' || fail "checkpoints do not have the structure this test claims"
+"$PY" - d1.ckpt.h5 d2.ckpt.h5 d0.ckpt.h5 <<'EOF' || fail "checkpoints do not have the structure this test claims"
 import sys, h5py
-for path, want_lmin, want_L in zip(sys.argv[1:], (2, 3), (5, 6)):
+for path, want_lmin, want_L in zip(sys.argv[1:], (2, 3, 2), (5, 6, 1)):
     with h5py.File(path, "r") as f:
         a = f["model"].attrs
         assert (int(a["lmin"]), int(a["L"])) == (want_lmin, want_L), (path, int(a["lmin"]), int(a["L"]))
