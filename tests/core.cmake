@@ -32,7 +32,10 @@ add_test(NAME dist_agreement COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dist/dist_agree
          $<TARGET_FILE:h2nn_mpi> $<TARGET_FILE:h2nn_gen> $<TARGET_FILE:h2nn_history>)
 add_test(NAME dist_error COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dist/dist_error.sh ${MPIEXEC_EXECUTABLE}
          $<TARGET_FILE:h2nn_mpi> $<TARGET_FILE:h2nn_gen>)
-set_tests_properties(dist_agreement dist_error PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 400)
+# A checkpoint written before the coarse tree was distributed (tests/data/) resumes.
+add_test(NAME ckpt_before_coarse COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/dist/ckpt_before_coarse.sh ${MPIEXEC_EXECUTABLE}
+         $<TARGET_FILE:h2nn_mpi> $<TARGET_FILE:h2nn_history> ${CMAKE_CURRENT_SOURCE_DIR}/data)
+set_tests_properties(dist_agreement dist_error ckpt_before_coarse PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 400)
 
 # The --max-time parser (util/duration.c).
 h2nn_check_test(check_duration check_duration.c h2nn_util)
