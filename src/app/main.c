@@ -4,6 +4,7 @@
 
 #include "h2nn/util/error.h"
 #include "h2nn/app/options.h"
+#include "h2nn/app/plan.h"
 #include "h2nn/app/train.h"
 
 static int run(int argc, char **argv, MPI_Comm world) {
@@ -18,6 +19,7 @@ static int run(int argc, char **argv, MPI_Comm world) {
     if (rank == 0) h2_cli_print_help(cli);
     return 0;
   }
+  if (opt.plan) return h2_plan(&opt, set, npos ? pos[0] : NULL, world);
   if (opt.predict) return h2_predict(&opt, npos ? pos[0] : NULL, world);
   h2_trainer tr;
   err = h2_trainer_setup(&tr, &opt, set, npos ? pos[0] : NULL, world);

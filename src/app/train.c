@@ -129,6 +129,8 @@ static int setup_local(h2_trainer *tr, const int *set, const char *input) {
     H2_FAIL(H2_EINPUT, "--synthetic trains on generated data: do not also give an input file (%s)", input);
   if (opt->synthetic == 0 && (set[h2_cli_find(cli, "dim")] || set[h2_cli_find(cli, "synthetic-samples")]))
     H2_FAIL(H2_EINPUT, "--dim and --synthetic-samples go with --synthetic N");
+  if (set[h2_cli_find(cli, "plan-ranks")] || set[h2_cli_find(cli, "memory-per-rank")])
+    H2_FAIL(H2_EINPUT, "--plan-ranks and --memory-per-rank go with --plan (they plan a run, they do not change one)");
   /* data: file or synthetic */
   if (opt->synthetic > 0) {
     H2_TRY(h2_data_synthetic(&tr->data, opt->synthetic, (int)opt->dim, opt->synthetic_samples, (uint64_t)opt->seed));
@@ -482,6 +484,7 @@ void h2_trainer_report(h2_trainer *tr) {
   double bytes_iter = iters ? bytes / (double)iters : 0;
   double step_time = phase[H2_PH_DATA] + phase[H2_PH_COMPUTE] + phase[H2_PH_ALLREDUCE] + phase[H2_PH_OPTIM];
   double ms = iters ? 1e3 * step_time / (double)iters : 0;
+#define PER_IT(t) (iters ? 1e3 * (t) / (double)iters : 0)
   /* forward + backward ~ 3x the forward multiply-adds, over the global batch */
   double gflops = iters ? 3.0 * flops_model * (double)tr->opt.batch_size / (ms * 1e-3) * 1e-9 : 0;
   /* share of the training steps spent in communication: message waits and the gradient allreduce */
@@ -501,9 +504,14 @@ void h2_trainer_report(h2_trainer *tr) {
   }
   printf("{\"mode\":\"train\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"params\":%lld,\"iterations\":%lld,"
          "\"train_error\":%.8g,\"test_error\":%.8g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
-         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
+         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
+         "\"data_ms\":%.4f,\"compute_ms\":%.4f,\"wait_ms\":%.4f,\"allreduce_ms\":%.4f,\"optim_ms\":%.4f}\n",
          tr->data.N, tr->data.d, c->size, c->pm, (long long)tr->nparams_global, (long long)tr->adam.step,
-         tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, comm_share, rss_sum, rss_max);
+         tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, comm_share, rss_sum, rss_max,
+         /* per training iteration, max over ranks (wait_ms: halo/coarse waits inside compute_ms) */
+         PER_IT(phase[H2_PH_DATA]), PER_IT(phase[H2_PH_COMPUTE]), PER_IT(halo_wait_max), PER_IT(phase[H2_PH_ALLREDUCE]),
+         PER_IT(phase[H2_PH_OPTIM]));
+#undef PER_IT
   fflush(stdout);
 }
 

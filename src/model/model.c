@@ -156,6 +156,7 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   for (int l = m->lmin; l <= L; l++) gsl = gsl > h2_bsmap_max_slice(&m->far[l]) ? gsl : h2_bsmap_max_slice(&m->far[l]);
   len += (need2 ? 2 : 1) * scr + gat * B + 3 * all_p + gw + gsl;
   m->mem_len = len;
+  if (cfg->layout_only) return 0; /* the planner needs the sizes, not the memory */
   H2_TRY(H2_CALLOC_BIG(m->mem, len)); /* touches every page now, not in the first iteration */
   real *p = m->mem;
 #define TAKE(ptr, n) do { (ptr) = p; p += (n); } while (0)

@@ -26,6 +26,10 @@ typedef struct {
   int all;
   int64_t synthetic, dim, synthetic_samples;
   int quiet;
+  /* planning (--plan) */
+  int plan;
+  int64_t plan_ranks;
+  double memory_per_rank_mb;
 } h2_options;
 
 /* The h2nn_mpi option table. */

@@ -54,6 +54,8 @@ typedef struct {
   double eta;       /* admissibility */
   uint64_t seed;
   int input_grad;   /* keep a buffer for dL/dq (tests; training does not need it) */
+  int layout_only;  /* build structure, layouts and halo lists, size the activation arena
+                       (mem_len) but allocate no activations (the planner, --plan) */
 } h2_model_config;
 
 typedef struct {
