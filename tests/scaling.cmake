@@ -1,0 +1,10 @@
+# Scaling studies (issue 14): the planner against real runs, the study driver
+# end to end, and (tests/scaling/sim.cmake) the SimGrid simulation build.
+if(NOT TARGET h2nn_app)
+  return()
+endif()
+set(H2NN_SCALING_DIR ${CMAKE_CURRENT_SOURCE_DIR}/scaling)
+foreach(t plan_memory scaling_study)
+  add_test(NAME ${t} COMMAND bash ${H2NN_SCALING_DIR}/${t}.sh ${H2NN_PROG_ARGS} --)
+  set_tests_properties(${t} PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 240)
+endforeach()
