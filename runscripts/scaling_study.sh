@@ -23,6 +23,10 @@
 #   --launcher mpirun|slurm   (default mpirun); with slurm the scripts are written to
 #                         OUT/STUDY/slurm/ and submitted only with --submit
 #   --mpirun-flags "..."  extra mpirun flags (default: --oversubscribe --bind-to none)
+#   --launcher smpirun    simulated ranks (SimGrid SMPI): --bin is then the simulation build
+#                         (build/sim/h2nn_mpi), --plan-bin the normal one; --platform FILE.xml,
+#                         --cores-per-node C and --host-prefix NAME describe the platform
+#                         (runscripts/scaling_sim.sh sets all of these)
 #   -- ARGS               further h2nn_mpi options for every run (e.g. --leaf-size 32)
 #
 # CSV columns (fixed; times in ms per training iteration, max over ranks):
@@ -37,6 +41,7 @@ die() { echo "scaling_study: error: $*" >&2; exit 2; }
 
 name="" kind="" ranks="" n="" ppr="" input="" dim=1 iters=20 out=results/scaling launcher=mpirun submit=0
 bin=${H2NN_MPI:-build/h2nn_mpi} collect="" mpiflags="--oversubscribe --bind-to none" source_tag=measured
+plan_bin="" platform="" cores_per_node=128 host_prefix=node- smpiflags=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) name=${2:?}; shift 2 ;;
@@ -54,6 +59,11 @@ while [ $# -gt 0 ]; do
     --mpirun-flags) mpiflags=${2?}; shift 2 ;;
     --collect) collect=${2:?}; shift 2 ;;
     --source) source_tag=${2:?}; shift 2 ;;   # (scaling_sim.sh: "simulated")
+    --plan-bin) plan_bin=${2:?}; shift 2 ;;
+    --platform) platform=${2:?}; shift 2 ;;
+    --cores-per-node) cores_per_node=${2:?}; shift 2 ;;
+    --host-prefix) host_prefix=${2:?}; shift 2 ;;
+    --smpi-flags) smpiflags=${2?}; shift 2 ;;
     --) shift; break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -145,7 +155,7 @@ if [ -n "$collect" ]; then collect_study "$collect"; exit 0; fi
 [ -n "$name" ] || die "--name STUDY is required"
 case "$name" in *[!A-Za-z0-9_.-]*) die "--name '$name': use letters, digits, '.', '_', '-' only" ;; esac
 case "$kind" in strong|weak) ;; "") die "--kind is required (strong or weak)" ;; *) die "--kind '$kind': expected strong or weak" ;; esac
-case "$launcher" in mpirun|slurm) ;; *) die "--launcher '$launcher': expected mpirun or slurm" ;; esac
+case "$launcher" in mpirun|slurm|smpirun) ;; *) die "--launcher '$launcher': expected mpirun, slurm or smpirun" ;; esac
 [ -n "$ranks" ] || die "--ranks \"P1 P2 ...\" is required"
 prev=0
 for P in $ranks; do
@@ -172,7 +182,20 @@ else
 fi
 [ -x "$bin" ] || die "h2nn_mpi not found or not executable: '$bin' (build it, or give --bin PATH)"
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-if [ "$launcher" = mpirun ]; then
+plan_bin=${plan_bin:-$bin}
+[ -x "$plan_bin" ] || die "--plan-bin: h2nn_mpi not found or not executable: '$plan_bin'"
+if [ "$launcher" = smpirun ]; then
+  command -v smpirun > /dev/null || die "smpirun not found (install the Debian packages simgrid and libsimgrid-dev)"
+  [ -r "$platform" ] || die "--platform '$platform': platform file not found"
+  case "$cores_per_node" in ''|*[!0-9]*|0) die "--cores-per-node '$cores_per_node': expected a positive integer" ;; esac
+  platform=$(cd "$(dirname "$platform")" && pwd)/$(basename "$platform")
+  nodes=$(grep -o 'radical="0-[0-9]*"' "$platform" | head -1 | grep -o '[0-9]*"$' | tr -d '"')
+  [ -n "$nodes" ] || die "--platform $platform: no <cluster radical=\"0-K\"> found"
+  for P in $ranks; do
+    [ "$P" -le $(( (nodes + 1) * cores_per_node )) ] ||
+      die "--ranks: P = $P does not fit the $((nodes + 1)) nodes x $cores_per_node cores of $platform"
+  done
+elif [ "$launcher" = mpirun ]; then
   command -v mpirun > /dev/null || die "mpirun not found (install openmpi-bin)"
 elif [ "$submit" = 1 ]; then
   command -v sbatch > /dev/null || die "--submit: sbatch not found (is this a SLURM login node?)"
@@ -195,7 +218,7 @@ rm -f "$dir"/runs/P*.json "$dir"/runs/P*.err
 # the planner validates every point (options, leaves per rank) and gives the prediction
 for P in $ranks; do
   problem_args "$P"
-  if ! "$bin" --plan --plan-ranks "$P" "${PROB[@]}" "${extra[@]}" > "$dir/runs/P$P.plan" 2> "$dir/runs/P$P.plan.err"; then
+  if ! "$plan_bin" --plan --plan-ranks "$P" "${PROB[@]}" "${extra[@]}" > "$dir/runs/P$P.plan" 2> "$dir/runs/P$P.plan.err"; then
     die "P = $P: $(grep -m1 'error' "$dir/runs/P$P.plan.err" || tail -1 "$dir/runs/P$P.plan.err") (nothing was run)"
   fi
   grep '"mode":"plan"' "$dir/runs/P$P.plan" > "$dir/runs/P$P.plan.json"
@@ -224,6 +247,26 @@ if [ "$launcher" = mpirun ]; then
     if ! mpirun -np "$P" "${mflags[@]}" "${CMD[@]}" > "$dir/runs/P$P.out" 2> "$dir/runs/P$P.err"; then
       echo "scaling_study: warning: P = $P failed: $(grep -m1 error "$dir/runs/P$P.err" || tail -1 "$dir/runs/P$P.err")" >&2
     fi
+    grep '"mode":"train"' "$dir/runs/P$P.out" > "$dir/runs/P$P.json" || true
+  done
+  collect_study "$name"
+  exit 0
+fi
+
+if [ "$launcher" = smpirun ]; then
+  read -r -a sflags <<< "$smpiflags"
+  for P in $ranks; do
+    # block placement: ranks 0..C-1 on the first node, and so on
+    : > "$dir/runs/P$P.hosts"
+    for ((k = 0; k * cores_per_node < P; k++)); do echo "$host_prefix$k:$cores_per_node" >> "$dir/runs/P$P.hosts"; done
+    echo "scaling_study: $name: P = $P (simulated) ..."
+    run_cmd "$P"
+    start=$(date +%s)
+    if ! smpirun -np "$P" -platform "$platform" -hostfile "$dir/runs/P$P.hosts" "${sflags[@]}" "${CMD[@]}" \
+         > "$dir/runs/P$P.out" 2> "$dir/runs/P$P.err"; then
+      echo "scaling_study: warning: P = $P failed: $(grep -m1 error "$dir/runs/P$P.err" || tail -1 "$dir/runs/P$P.err")" >&2
+    fi
+    echo "scaling_study: $name: P = $P took $(( $(date +%s) - start )) s of host time" | tee "$dir/runs/P$P.hosttime"
     grep '"mode":"train"' "$dir/runs/P$P.out" > "$dir/runs/P$P.json" || true
   done
   collect_study "$name"

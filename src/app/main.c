@@ -1,6 +1,9 @@
 /* main.c — h2nn_mpi: parse, build, train (or predict), report. */
 #include <mpi.h>
 #include <stdlib.h>
+#ifdef H2NN_SIMULATE
+#include <xmmintrin.h>
+#endif
 
 #include "h2nn/util/error.h"
 #include "h2nn/app/options.h"
@@ -20,12 +23,25 @@ static int run(int argc, char **argv, MPI_Comm world) {
     return 0;
   }
   if (opt.plan) return h2_plan(&opt, set, npos ? pos[0] : NULL, world);
+#ifdef H2NN_SIMULATE
+  /* the SimGrid build (docs/scaling.md): timing of the training step on synthetic data only */
+  const char *file_opt = npos ? pos[0] : opt.predict ? "--predict" : opt.resume ? "--resume" :
+                         (opt.checkpoint && *opt.checkpoint) ? "--checkpoint" : NULL;
+  if (file_opt)
+    H2_TRY(h2_error_sync(world, h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                                             "%s: this is the simulation build (SimGrid SMPI): it trains on --synthetic N "
+                                             "only, without files; use the normal build for input files and checkpoints",
+                                             file_opt)));
+  _mm_setcsr(_mm_getcsr() | 0x8040); /* flush denormals: shared (folded) buffers hold arbitrary numbers */
+#endif
   if (opt.predict) return h2_predict(&opt, npos ? pos[0] : NULL, world);
   h2_trainer tr;
   err = h2_trainer_setup(&tr, &opt, set, npos ? pos[0] : NULL, world);
   if (!err) err = h2_trainer_run(&tr);
   if (!err) h2_trainer_report(&tr);
+#ifndef H2NN_SIMULATE /* (the simulation build's big buffers are SimGrid-shared: the process end releases them) */
   h2_trainer_free(&tr);
+#endif
   return err;
 }
 
