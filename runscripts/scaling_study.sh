@@ -41,7 +41,7 @@ die() { echo "scaling_study: error: $*" >&2; exit 2; }
 
 name="" kind="" ranks="" n="" ppr="" input="" dim=1 iters=20 out=results/scaling launcher=mpirun submit=0
 bin=${H2NN_MPI:-build/h2nn_mpi} collect="" mpiflags="--oversubscribe --bind-to none" source_tag=measured
-plan_bin="" platform="" cores_per_node=128 host_prefix=node- smpiflags=""
+plan_bin="" platform="" cores_per_node=128 host_prefix=node- smpiflags="" sim_compute=timed
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) name=${2:?}; shift 2 ;;
@@ -64,6 +64,7 @@ while [ $# -gt 0 ]; do
     --cores-per-node) cores_per_node=${2:?}; shift 2 ;;
     --host-prefix) host_prefix=${2:?}; shift 2 ;;
     --smpi-flags) smpiflags=${2?}; shift 2 ;;
+    --sim-compute) sim_compute=${2:?}; shift 2 ;;   # (scaling_sim.sh --compute)
     --) shift; break ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -268,6 +269,18 @@ if [ "$launcher" = smpirun ]; then
     fi
     echo "scaling_study: $name: P = $P took $(( $(date +%s) - start )) s of host time" | tee "$dir/runs/P$P.hosttime"
     grep '"mode":"train"' "$dir/runs/P$P.out" > "$dir/runs/P$P.json" || true
+    if [ "$sim_compute" = model ] && [ -s "$dir/runs/P$P.json" ]; then
+      # communication simulated, computation not timed (smpi/simulate-computation:no): add the
+      # planner's compute time of the slowest rank to the iteration and to the compute phase
+      pc=$(json_num compute_ms "$dir/runs/P$P.plan.json")
+      awk -v pc="$pc" '{
+        for (f = 1; f <= 2; f++) {
+          key = (f == 1) ? "\"ms_per_iteration\":" : "\"compute_ms\":"
+          i = index($0, key); rest = substr($0, i + length(key)); v = rest; sub(/[,}].*/, "", v)
+          $0 = substr($0, 1, i + length(key) - 1) sprintf("%.4f", v + pc) substr(rest, length(v) + 1)
+        }
+        print }' "$dir/runs/P$P.json" > "$dir/runs/P$P.json.tmp" && mv "$dir/runs/P$P.json.tmp" "$dir/runs/P$P.json"
+    fi
   done
   collect_study "$name"
   exit 0

@@ -32,7 +32,7 @@ ms=$(json_field ms_per_iteration run.json)
 is_finite_number "$ms" && awk -v t="$ms" 'BEGIN { exit !(t > 0) }' || fail "simulated ms_per_iteration '$ms'"
 grep -q "Simulated time\|The simulation took" out/sim16/runs/P16.err || fail "smpirun printed no timing (not a simulated run?)"
 row=$(sed -n 2p out/sim16.csv)
-[ "${row##*,}" = simulated ] || fail "CSV row does not say simulated: $row"
+case "${row##*,}" in simulated*) ;; *) false ;; esac || fail "CSV row does not say simulated: $row"
 [ "$(head -c 4 out/sim16.png | tail -c 3)" = PNG ] || fail "no PNG"
 note "16 simulated ranks: $ms ms per iteration (simulated), $sb bytes per iteration"
 
