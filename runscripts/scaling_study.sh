@@ -23,6 +23,8 @@
 #   --launcher mpirun|slurm   (default mpirun); with slurm the scripts are written to
 #                         OUT/STUDY/slurm/ and submitted only with --submit
 #   --mpirun-flags "..."  extra mpirun flags (default: --oversubscribe --bind-to none)
+#   --launcher plan       no runs: the planner's predictions alone (source "analytic"), e.g. for P
+#                         beyond this machine
 #   --launcher smpirun    simulated ranks (SimGrid SMPI): --bin is then the simulation build
 #                         (build/sim/h2nn_mpi), --plan-bin the normal one; --platform FILE.xml,
 #                         --cores-per-node C and --host-prefix NAME describe the platform
@@ -74,7 +76,7 @@ extra=("$@")
 
 # ------------------------------------------------------------------ collect
 json_num() { # json_num FIELD FILE -> the number, or empty
-  grep -o "\"$1\":[-0-9.eE+]*" "$2" | head -1 | cut -d: -f2
+  { grep -o "\"$1\":[-0-9.eE+]*" "$2" || true; } | head -1 | cut -d: -f2
 }
 
 collect_study() {
@@ -156,7 +158,8 @@ if [ -n "$collect" ]; then collect_study "$collect"; exit 0; fi
 [ -n "$name" ] || die "--name STUDY is required"
 case "$name" in *[!A-Za-z0-9_.-]*) die "--name '$name': use letters, digits, '.', '_', '-' only" ;; esac
 case "$kind" in strong|weak) ;; "") die "--kind is required (strong or weak)" ;; *) die "--kind '$kind': expected strong or weak" ;; esac
-case "$launcher" in mpirun|slurm|smpirun) ;; *) die "--launcher '$launcher': expected mpirun, slurm or smpirun" ;; esac
+case "$launcher" in mpirun|slurm|smpirun|plan) ;; *) die "--launcher '$launcher': expected mpirun, slurm, smpirun or plan" ;; esac
+[ "$launcher" != plan ] || source_tag=analytic
 [ -n "$ranks" ] || die "--ranks \"P1 P2 ...\" is required"
 prev=0
 for P in $ranks; do
@@ -249,6 +252,15 @@ if [ "$launcher" = mpirun ]; then
       echo "scaling_study: warning: P = $P failed: $(grep -m1 error "$dir/runs/P$P.err" || tail -1 "$dir/runs/P$P.err")" >&2
     fi
     grep '"mode":"train"' "$dir/runs/P$P.out" > "$dir/runs/P$P.json" || true
+  done
+  collect_study "$name"
+  exit 0
+fi
+
+if [ "$launcher" = plan ]; then
+  # no runs: the planner's prediction fills the measured columns (source "analytic")
+  for P in $ranks; do
+    sed 's/"mode":"plan"/"mode":"train"/; s/"peak_mb_max_rank"/"peak_rss_mb_max_rank"/' "$dir/runs/P$P.plan.json" > "$dir/runs/P$P.json"
   done
   collect_study "$name"
   exit 0
