@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# scaling_figures.sh — the figures of docs/scaling.md ("Predicted scaling")
+# from the study CSVs in results/scaling/ (runscripts/scaling_study.sh
+# --launcher plan for the analytic curves, runscripts/scaling_sim.sh for the
+# simulated points):
+#   docs/img/scaling_strong.png   time per iteration and efficiency against P (strong)
+#   docs/img/scaling_weak.png     the same for weak scaling
+# Usage: runscripts/scaling_figures.sh [RESULTS_DIR] [IMG_DIR]
+# A missing CSV leaves its curve out (with a warning).
+set -euo pipefail
+res=${1:-results/scaling}
+img=${2:-docs/img}
+command -v gnuplot > /dev/null || { echo "scaling_figures: error: gnuplot not found (install gnuplot-nox)" >&2; exit 2; }
+mkdir -p "$img"
+
+# curve FILE STYLE TITLE COLS -> one gnuplot plot element, or nothing when FILE is missing
+curve() {
+  if [ -s "$1" ]; then printf '"%s" using %s %s title "%s", ' "$1" "$4" "$2" "$3"
+  else echo "scaling_figures: warning: $1 missing, curve '$3' left out" >&2; fi
+}
+
+plot_pair() { # plot_pair OUT TITLE "time elements" "efficiency elements"
+  local t=${3%, } e=${4%, }
+  [ -n "$t" ] || { echo "scaling_figures: warning: nothing to plot for $1" >&2; return 0; }
+  gnuplot <<EOF
+set terminal pngcairo size 1200,480 noenhanced
+set output "$1"
+set datafile separator ","
+set multiplot layout 1,2 title "$2"
+set logscale x 2
+set xrange [48:5400]
+set xlabel "ranks P (128 per node)"
+set grid
+set key top right font ",9"
+set logscale y
+set ylabel "ms per training iteration"
+plot $t
+unset logscale y
+set ylabel "parallel efficiency (vs P = 64)"
+set yrange [0:1.3]
+set key bottom left font ",9"
+plot $e, 1 with lines lc "gray" notitle
+unset multiplot
+EOF
+  echo "scaling_figures: $1"
+}
+
+L='with linespoints lw 2 pt 7'
+S='with points ps 2 pt 6 lw 2'
+t=$(curve "$res/ana_strong_1d_2e20.csv" "$L lc 1" "1-D N = 2^20 (planner)" 5:9)
+t+=$(curve "$res/ana_strong_1d_2e24.csv" "$L lc 2" "1-D N = 2^24 (planner)" 5:9)
+t+=$(curve "$res/ana_strong_2d_2e20.csv" "$L lc 3" "2-D N = 1024^2 (planner)" 5:9)
+t+=$(curve "$res/ana_strong_2d_2e24.csv" "$L lc 4" "2-D N = 4096^2 (planner)" 5:9)
+t+=$(curve "$res/ana_strong_1d_2e16.csv" "with lines lw 1 dt 2 lc 7" "1-D N = 2^16 (planner)" 5:9)
+t+=$(curve "$res/sim_strong_1d_2e16.csv" "$S lc 7" "1-D N = 2^16 (SimGrid)" 5:9)
+t+=$(curve "$res/ana_strong_1d_2e18.csv" "with lines lw 1 dt 2 lc 6" "1-D N = 2^18 (planner)" 5:9)
+t+=$(curve "$res/sim_strong_1d_2e18.csv" "$S lc 6" "1-D N = 2^18 (SimGrid)" 5:9)
+e=$(curve "$res/ana_strong_1d_2e20.csv" "$L lc 1" "1-D N = 2^20" 5:18)
+e+=$(curve "$res/ana_strong_1d_2e24.csv" "$L lc 2" "1-D N = 2^24" 5:18)
+e+=$(curve "$res/ana_strong_2d_2e20.csv" "$L lc 3" "2-D N = 1024^2" 5:18)
+e+=$(curve "$res/ana_strong_2d_2e24.csv" "$L lc 4" "2-D N = 4096^2" 5:18)
+e+=$(curve "$res/sim_strong_1d_2e16.csv" "$S lc 7" "1-D N = 2^16 (SimGrid)" 5:18)
+e+=$(curve "$res/sim_strong_1d_2e18.csv" "$S lc 6" "1-D N = 2^18 (SimGrid)" 5:18)
+plot_pair "$img/scaling_strong.png" "strong scaling, 64 -> 4096 ranks (planner: calibrated rates + network model; SimGrid: real messages, modelled network)" "$t" "$e"
+
+t=$(curve "$res/ana_weak_1d_2e14.csv" "$L lc 1" "1-D, 2^14 points per rank (planner)" 5:9)
+t+=$(curve "$res/ana_weak_2d_2e14.csv" "$L lc 3" "2-D, 2^14 points per rank (planner)" 5:9)
+t+=$(curve "$res/sim_weak_1d_2e14.csv" "$S lc 7" "1-D (SimGrid)" 5:9)
+e=$(curve "$res/ana_weak_1d_2e14.csv" "$L lc 1" "1-D, 2^14 points per rank" 5:18)
+e+=$(curve "$res/ana_weak_2d_2e14.csv" "$L lc 3" "2-D, 2^14 points per rank" 5:18)
+e+=$(curve "$res/sim_weak_1d_2e14.csv" "$S lc 7" "1-D (SimGrid)" 5:18)
+plot_pair "$img/scaling_weak.png" "weak scaling, 2^14 points per rank, 64 -> 4096 ranks" "$t" "$e"
