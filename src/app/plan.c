@@ -300,11 +300,14 @@ static int plan_run(const h2_options *opt, const int *set, const char *input) {
     double *fmn = &mn.mem_params, *fmx = &mx.mem_params, *fme = &mean.mem_params;
     const int nf = (int)(&mean.t_iter - &mean.mem_params) + 1;
     for (int i = 0; i < nplan; i++) {
+      /* weight of a planned rank in the mean: with a sample, ranks 0, 1, P_m-2, P_m-1
+       * stand for themselves and the middle one for the P_m - 4 inner ones */
+      double wt = pm <= 16 ? 1.0 / nplan : i == nplan / 2 ? (pm - 4.0) / pm : 1.0 / pm;
       const double *f = &pr[i].mem_params;
-      for (int k = 0; k < nf; k++) fmn[k] = fmin(fmn[k], f[k]), fmx[k] = fmax(fmx[k], f[k]), fme[k] += f[k] / nplan;
+      for (int k = 0; k < nf; k++) fmn[k] = fmin(fmn[k], f[k]), fmx[k] = fmax(fmx[k], f[k]), fme[k] += wt * f[k];
       mn.nparams = pr[i].nparams < mn.nparams ? pr[i].nparams : mn.nparams;
       mx.nparams = pr[i].nparams > mx.nparams ? pr[i].nparams : mx.nparams;
-      mean.nparams += pr[i].nparams / nplan;
+      mean.nparams += (int64_t)(wt * (double)pr[i].nparams);
     }
     /* messages over all ranks per iteration (what the training summary reports): mean x ranks */
     double total_bytes = (double)P * (mean.halo_bytes + mean.coarse_bytes + mean.loss_bytes + mean.grad_bytes);
