@@ -260,7 +260,7 @@ fi
 if [ "$launcher" = plan ]; then
   # no runs: the planner's prediction fills the measured columns (source "analytic")
   for P in $ranks; do
-    sed 's/"mode":"plan"/"mode":"train"/; s/"peak_mb_max_rank"/"peak_rss_mb_max_rank"/' "$dir/runs/P$P.plan.json" > "$dir/runs/P$P.json"
+    sed 's/"mode":"plan"/"mode":"train"/; s/"peak_mb_max_rank"/"peak_rss_mb_max_rank"/; s/"comm_ms"/"wait_ms"/' "$dir/runs/P$P.plan.json" > "$dir/runs/P$P.json"
   done
   collect_study "$name"
   exit 0

@@ -97,3 +97,28 @@ h2nn_program_test(synthetic_runs_dim1 synthetic_runs.sh 120 1 30)
 h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
 h2nn_program_test(help_and_json help_and_json.sh 120)
 h2nn_program_test(init_kernel init_kernel.sh 120)
+
+# --- tools/h2nn.py (numpy + h5py) against h2nn_mpi --predict.  Python 3 with
+# numpy and h5py is a test dependency (runscripts/setup.sh installs Debian's
+# python3-numpy and python3-h5py): the first interpreter that imports both
+# (Debian's /usr/bin/python3 before any other python3 on PATH; set
+# H2NN_PYTHON3 to choose one); with none the test fails and says why.
+if(NOT H2NN_PYTHON3)
+  find_program(h2nn_path_python3 NAMES python3)
+  foreach(py /usr/bin/python3 ${h2nn_path_python3})
+    execute_process(COMMAND ${py} -c "import numpy, h5py" RESULT_VARIABLE h2nn_py_rc OUTPUT_QUIET ERROR_QUIET)
+    if(h2nn_py_rc EQUAL 0)
+      set(H2NN_PYTHON3 ${py} CACHE FILEPATH "Python 3 with numpy and h5py (tests of tools/h2nn.py)")
+      break()
+    endif()
+  endforeach()
+  if(NOT H2NN_PYTHON3)
+    message(WARNING "no python3 with numpy and h5py: the python_predict test will fail (apt-get install python3-numpy python3-h5py)")
+  endif()
+endif()
+if(H2NN_PYTHON3)
+  set(h2nn_python ${H2NN_PYTHON3})
+else()
+  set(h2nn_python python3)
+endif()
+h2nn_program_test(python_predict python_predict.sh 120 ${h2nn_python})

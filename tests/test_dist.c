@@ -1,4 +1,4 @@
-/* test_dist.c — distribution (SPEC §4), run under mpiexec with 1..8 ranks.
+/* test_dist.c — distribution (docs/design.md §4), run under mpiexec with 1..8 ranks.
  * For every split P = P_d x P_m (P_m a power of two dividing P):
  *  - halo lists: each rank receives exactly the remote boxes its own rows
  *    reference, and what a sends to b is what b expects from a;

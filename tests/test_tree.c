@@ -1,4 +1,4 @@
-/* test_tree.c — cluster tree and block cluster tree (SPEC §1, §6 anchor 1). */
+/* test_tree.c — cluster tree and block cluster tree (docs/design.md §1, §6 anchor 1). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>

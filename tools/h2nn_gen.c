@@ -1,4 +1,4 @@
-/* h2nn_gen.c — the dataset generator program (SPEC §7, DATASETS.md).
+/* h2nn_gen.c — the dataset generator program (docs/design.md §7, docs/datasets.md).
  *
  *   h2nn_gen rte|custom|kernel --n N --samples S --seed X --output FILE.h5
  *            [--dim D --geometry grid|random|sphere --kernel log|inverse|gaussian
@@ -76,10 +76,10 @@ static const opt_def option_table[] = {
 static void usage(FILE *f) {
   fprintf(f,
           "usage: " PROG " rte|custom|kernel --output FILE.h5 [options]\n"
-          "Writes an h2nn input file (SPEC §5) with train and test samples.\n"
-          "  rte     DATASETS.md §1: scattering coefficient -> mean intensity (1-D slab RTE)\n"
-          "  custom  DATASETS.md §2: w = A q, a_ij = (x_i+x_j)^2/(N^5 |x_i-x_j|)\n"
-          "  kernel  DATASETS.md §3: w = A q, a_ij = k(|x_i-x_j|) on a point cloud\n"
+          "Writes an h2nn input file (docs/design.md §5) with train and test samples.\n"
+          "  rte     docs/datasets.md §1: mu_s -> mean intensity u (1-D slab RTE)\n"
+          "  custom  docs/datasets.md §2: w = A q, a_ij = (x_i+x_j)^2/(N^5 |x_i-x_j|)\n"
+          "  kernel  docs/datasets.md §3: w = A q, a_ij = k(|x_i-x_j|) on a point cloud\n"
           "options:\n");
   for (int k = 0; k < NOPT; k++) {
     const opt_def *o = &option_table[k];

@@ -20,7 +20,7 @@ static const h2_opt_spec opts[] = {
     {"close-hidden", H2_OPT_INT, "0", "W", "hidden width per leaf in the close map (0 = the leaf's size)", OFF(close_hidden), 1, 0, 1e6},
     {"far-hidden", H2_OPT_INT, "0", "W", "hidden width per box in the far maps (0 = rank)", OFF(far_hidden), 1, 0, 1e6},
     {"center-output", H2_OPT_FLAG, NULL, NULL, "learn the deviation from the training set's mean output", OFF(center_output), 0, 0, 0},
-    {"input-scale", H2_OPT_REAL, "1", "F", "divide the inputs by F times the training set's RMS (SPEC §3: F = 1); F > 1 makes the weights F times larger, so Adam's fixed step (--lr) changes them F times less in relative terms: with --init kernel:NAME, training then refines the kernel start instead of scrambling it", OFF(input_scale), 0, DBL_MIN, BIG},
+    {"input-scale", H2_OPT_REAL, "1", "F", "divide the inputs by F times the training set's RMS (docs/design.md §3: F = 1); F > 1 makes the weights F times larger, so Adam's fixed step (--lr) changes them F times less in relative terms: with --init kernel:NAME, training then refines the kernel start instead of scrambling it", OFF(input_scale), 0, DBL_MIN, BIG},
     {"init", H2_OPT_STRING, "xavier", "I", "initial weights: xavier, or kernel:NAME (log, inverse, gaussian, custom): leaf projections, interpolations and transfers from that kernel's Chebyshev H2 approximation (rank must be p^d), and with --zeta 1 the maps too", OFF(init), 0, 0, 0},
     {"seed", H2_OPT_INT, "0", "S", "seed of the initial weights and the minibatch order", OFF(seed), 1, 0, 9.2e18},
     /* training */
@@ -61,7 +61,7 @@ static const h2_cli cli = {
     .description = "Train an H2-matrix neural network on the pairs (/train/input, /train/output) of INPUT.h5,\n"
                    "report the mean relative error on /test, and write a checkpoint. Run it under mpirun:\n"
                    "the P ranks form P/PM data-parallel replicas of PM model-parallel ranks each.",
-    .epilogue = "Input file (SPEC §5): /points (float64, N x d), /train/input, /train/output, /test/input,\n"
+    .epilogue = "Input file (docs/design.md §5): /points (float64, N x d), /train/input, /train/output, /test/input,\n"
                 "/test/output (float32, samples x N). Root attributes with the names shown above set\n"
                 "defaults; the command line overrides them. Every run ends with one JSON line on stdout;\n"
                 "errors print 'h2nn_mpi: error: ...' on stderr and exit non-zero on every rank.",

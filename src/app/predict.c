@@ -1,4 +1,4 @@
-/* predict.c — h2nn_mpi --predict CKPT --output PRED INPUT (SPEC §7): apply a
+/* predict.c — h2nn_mpi --predict CKPT --output PRED INPUT (docs/design.md §7): apply a
  * checkpoint to /test/input (and /train/input with --all), write
  * /test/prediction (and /train/prediction) in original point order, report
  * the mean relative error where the outputs are present.  Samples are split

@@ -23,7 +23,7 @@
 
 static int largest_pow2_dividing(int p) { return p & -p; }
 
-/* P = P_d x P_m; P_m a power of two with at least 2 leaves per rank (SPEC §4). */
+/* P = P_d x P_m; P_m a power of two with at least 2 leaves per rank (docs/design.md §4). */
 static int comms_setup(h2_comms *c, MPI_Comm world, int64_t requested_pm, int nleaves) {
   memset(c, 0, sizeof *c);
   c->world = world;

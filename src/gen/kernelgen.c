@@ -1,4 +1,4 @@
-/* kernelgen.c — outputs of the kernel-operator datasets (DATASETS.md §3):
+/* kernelgen.c — outputs of the kernel-operator datasets (docs/datasets.md §3):
  * out = A in with a_ij = k(x_i, x_j), a_ii = 0, by a matrix-free Chebyshev
  * H2 product on h2nn's own cluster tree and block cluster tree.
  *

@@ -1,4 +1,4 @@
-/* checkpoint.c — SPEC §5 checkpoints: one enumeration of the parameter
+/* checkpoint.c — docs/design.md §5 checkpoints: one enumeration of the parameter
  * groups (io_params) serves writing and reading, so the two cannot drift.
  *
  * Every rank covers the rows it owns: a contiguous range of each group in

@@ -1,4 +1,4 @@
-/* input_file.c — SPEC §5 input files: the collective writer used by the
+/* input_file.c — docs/design.md §5 input files: the collective writer used by the
  * generators (temporary file + rename) and the reader/validator used by
  * h2nn_mpi (structure on open, values in a streaming scan).  See
  * input_file.h for the contract. */

@@ -1,5 +1,5 @@
 /* model.c — structure, layouts and the forward/backward passes of the H2
- * network (SPEC §2).  Math of each stage is in the comment above its loop. */
+ * network (docs/design.md §2).  Math of each stage is in the comment above its loop. */
 #include "h2nn/model/model.h"
 
 #include <math.h>

@@ -63,11 +63,11 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt, const int *opt_set, 
 int h2_trainer_run(h2_trainer *tr);
 /* Mean relative error over the first max_samples (0 = all) of a set. */
 int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *err);
-/* The end-of-run summary (text + the JSON line of SPEC §7), rank 0. */
+/* The end-of-run summary (text + the JSON line of docs/design.md §7), rank 0. */
 void h2_trainer_report(h2_trainer *tr);
 void h2_trainer_free(h2_trainer *tr);
 
-/* Predict mode (SPEC §7). */
+/* Predict mode (docs/design.md §7). */
 int h2_predict(const h2_options *opt, const char *input, MPI_Comm world);
 
 #endif

@@ -1,6 +1,6 @@
 /* dataset.h — the training/test samples as the model sees them.
  *
- * Owns: normalisation (SPEC §3: one RMS scale for inputs, one for outputs,
+ * Owns: normalisation (docs/design.md §3: one RMS scale for inputs, one for outputs,
  * optional per-point output mean), the mapping from original point order to
  * this rank's tree positions, and where the samples come from: the input
  * file (kept in memory when this rank's share fits --data-memory, otherwise

@@ -1,4 +1,4 @@
-/* input_file.h — the input-file layout of SPEC §5: writer and validator.
+/* input_file.h — the input-file layout of docs/design.md §5: writer and validator.
  *
  * Owns the layout
  *   /points                        float64  N x d (d = 1..3; a 1-D dataset of

@@ -1,5 +1,5 @@
 /* cheb.h — Chebyshev-interpolation H2 approximation of a kernel matrix
- * (SPEC §6): tensor Chebyshev nodes per box, Lagrange projection/transfer
+ * (docs/design.md §6): tensor Chebyshev nodes per box, Lagrange projection/transfer
  * operators, kernel blocks, and setting a zeta = 1 network's weights so that
  * its forward pass IS the H2 matrix-vector product:
  *   Vt_k[a][t] = L^k_a(x_t),  Ut_k = Vt_k^T,  T_c[b][a] = L^p_b(xi^c_a),
