@@ -210,7 +210,7 @@ static void print_rank_row(const plan_rank *r, const char *label) {
          r->halo_bytes, r->flops, r->coarse_flops, 1e3 * r->t_iter);
 }
 
-static int plan_run(const h2_options *opt, const int *set, const char *input) {
+static int plan_run(const h2_options *opt, const int *set, const char *input, int world_size) {
   const h2_cli *cli = h2_options_cli();
   h2_options o = *opt;
   plan_in in = {0};
@@ -252,8 +252,7 @@ static int plan_run(const h2_options *opt, const int *set, const char *input) {
                              .close_hidden = (int)o.close_hidden, .far_hidden = (int)o.far_hidden, .eta = o.eta,
                              .seed = (uint64_t)o.seed, .layout_only = 1};
   int err = h2_activation_from_name(o.activation, &in.cfg.activation);
-  int P = (int)o.plan_ranks;
-  if (!err && P < 1) err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--plan needs --plan-ranks P (P >= 1)");
+  int P = o.plan_ranks > 0 ? (int)o.plan_ranks : world_size; /* 0: plan for the ranks of this run */
   if (!err && in.cfg.leaf_size > in.N)
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--leaf-size %d is larger than N = %d", in.cfg.leaf_size, in.N);
   int nleaves = err ? 1 : 1 << h2_tree_depth(in.N, in.cfg.leaf_size);
@@ -360,8 +359,9 @@ static int plan_run(const h2_options *opt, const int *set, const char *input) {
 }
 
 int h2_plan(const h2_options *opt, const int *set, const char *input, MPI_Comm world) {
-  int rank;
+  int rank, size;
   MPI_Comm_rank(world, &rank);
-  int err = rank == 0 ? plan_run(opt, set, input) : 0;
+  MPI_Comm_size(world, &size);
+  int err = rank == 0 ? plan_run(opt, set, input, size) : 0;
   return h2_error_sync(world, err);
 }
