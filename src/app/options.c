@@ -34,7 +34,9 @@ static const h2_opt_spec opts[] = {
     {"eval-samples", H2_OPT_INT, "1000", "S", "samples of each set used by the periodic evaluations (0 = all; the final one uses all)", OFF(eval_samples), 1, 0, BIG},
     {"checkpoint", H2_OPT_STRING, "", "FILE", "checkpoint written every --checkpoint-every iterations and at the end (empty: none)", OFF(checkpoint), 0, 0, 0},
     {"checkpoint-every", H2_OPT_INT, "0", "K", "also checkpoint every K iterations (0 = only at the end)", OFF(checkpoint_every), 1, 0, BIG},
-    {"resume", H2_OPT_STRING, NULL, "FILE", "continue training from this checkpoint (same input geometry)", OFF(resume), 0, 0, 0},
+    {"resume", H2_OPT_STRING, NULL, "FILE", "continue training from checkpoint FILE (same input geometry); FILE = auto: from the --checkpoint file if it exists (refused if it holds another input or model), else from the start, so one command line serves the first run and every restart", OFF(resume), 0, 0, 0},
+    {"overwrite", H2_OPT_FLAG, NULL, NULL, "let --checkpoint replace a checkpoint that holds more iterations than this run starts from (refused otherwise)", OFF(overwrite), 0, 0, 0},
+    {"max-time", H2_OPT_STRING, NULL, "T", "wall-time budget of this run (90 = seconds, 30m, 1.5h, H:MM:SS, D-H:MM:SS): stop with a checkpoint before it, judged from the measured time per iteration and per checkpoint; exit status 3. Under SLURM the job's end time (SLURM_JOB_END_TIME) also limits it", OFF(max_time), 0, 0, 0},
     /* distribution */
     {"model-parallel", H2_OPT_INT, "0", "PM", "ranks per model group (a power of two; 0 = automatic)", OFF(model_parallel), 0, 0, 1 << 20},
     {"data-memory", H2_OPT_REAL, "2048", "MB", "keep the rank's share of the data in memory up to this size, else stream it from the file", OFF(data_memory_mb), 0, 0, BIG},
@@ -64,7 +66,10 @@ static const h2_cli cli = {
     .epilogue = "Input file (docs/design.md §5): /points (float64, N x d), /train/input, /train/output, /test/input,\n"
                 "/test/output (float32, samples x N). Root attributes with the names shown above set\n"
                 "defaults; the command line overrides them. Every run ends with one JSON line on stdout;\n"
-                "errors print 'h2nn_mpi: error: ...' on stderr and exit non-zero on every rank.",
+                "errors print 'h2nn_mpi: error: ...' on stderr and exit non-zero on every rank.\n"
+                "Signals: SIGTERM, SIGINT or SIGUSR1 (to mpirun, srun or any rank) stop the run at the next\n"
+                "iteration with a checkpoint (if --checkpoint) and exit status 3; SIGUSR2 writes a checkpoint and\n"
+                "continues. Exit statuses: 0 finished, 1 error, 3 interrupted (signal or --max-time; resumable).",
     .opts = opts,
     .nopts = (int)(sizeof opts / sizeof opts[0]),
 };
