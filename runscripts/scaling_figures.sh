@@ -6,12 +6,19 @@
 #   docs/img/scaling_strong.png   time per iteration and efficiency against P (strong)
 #   docs/img/scaling_weak.png     the same for weak scaling
 # Usage: runscripts/scaling_figures.sh [RESULTS_DIR] [IMG_DIR]
+# Solid: the code as it is (distributed coarse tree), RESULTS_DIR/*.csv;
+# dashed, same colour: the replicated coarse tree before issue 15,
+# RESULTS_DIR/replicated/*.csv (the same studies run with that build).
+# H2NN_FIG_CPU names the CPU the planner and the simulations ran on (default:
+# this host's, from lscpu); the planner's rates stay those of its calibration.
 # A missing CSV leaves its curve out (with a warning).
 set -euo pipefail
 res=${1:-results/scaling}
 img=${2:-docs/img}
 command -v gnuplot > /dev/null || { echo "scaling_figures: error: gnuplot not found (install gnuplot-nox)" >&2; exit 2; }
 mkdir -p "$img"
+cpu=${H2NN_FIG_CPU:-$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)}
+rates="planner rates calibrated on AMD EPYC (AVX2+FMA); run on ${cpu:-this host}"
 
 # curve FILE STYLE TITLE COLS -> one gnuplot plot element, or nothing when FILE is missing
 curve() {
@@ -26,7 +33,7 @@ plot_pair() { # plot_pair OUT TITLE "time elements" "efficiency elements"
 set terminal pngcairo size 1200,480 noenhanced
 set output "$1"
 set datafile separator ","
-set multiplot layout 1,2 title "$2"
+set multiplot layout 1,2 title "$2" font ",10"
 set logscale x 2
 set xrange [48:5400]
 set xlabel "ranks P (128 per node)"
@@ -46,27 +53,27 @@ EOF
 }
 
 L='with linespoints lw 2 pt 7'
+B='with linespoints lw 1 dt 2 pt 4'
 S='with points ps 2 pt 6 lw 2'
-t=$(curve "$res/ana_strong_1d_2e20.csv" "$L lc 1" "1-D N = 2^20 (planner)" 5:9)
-t+=$(curve "$res/ana_strong_1d_2e24.csv" "$L lc 2" "1-D N = 2^24 (planner)" 5:9)
-t+=$(curve "$res/ana_strong_2d_2e20.csv" "$L lc 3" "2-D N = 1024^2 (planner)" 5:9)
-t+=$(curve "$res/ana_strong_2d_2e24.csv" "$L lc 4" "2-D N = 4096^2 (planner)" 5:9)
-t+=$(curve "$res/ana_strong_1d_2e16.csv" "with lines lw 1 dt 2 lc 7" "1-D N = 2^16 (planner)" 5:9)
-t+=$(curve "$res/sim_strong_1d_2e16.csv" "$S lc 7" "1-D N = 2^16 (SimGrid)" 5:9)
-t+=$(curve "$res/ana_strong_1d_2e18.csv" "with lines lw 1 dt 2 lc 6" "1-D N = 2^18 (planner)" 5:9)
-t+=$(curve "$res/sim_strong_1d_2e18.csv" "$S lc 6" "1-D N = 2^18 (SimGrid)" 5:9)
-e=$(curve "$res/ana_strong_1d_2e20.csv" "$L lc 1" "1-D N = 2^20" 5:18)
-e+=$(curve "$res/ana_strong_1d_2e24.csv" "$L lc 2" "1-D N = 2^24" 5:18)
-e+=$(curve "$res/ana_strong_2d_2e20.csv" "$L lc 3" "2-D N = 1024^2" 5:18)
-e+=$(curve "$res/ana_strong_2d_2e24.csv" "$L lc 4" "2-D N = 4096^2" 5:18)
-e+=$(curve "$res/sim_strong_1d_2e16.csv" "$S lc 7" "1-D N = 2^16 (SimGrid)" 5:18)
-e+=$(curve "$res/sim_strong_1d_2e18.csv" "$S lc 6" "1-D N = 2^18 (SimGrid)" 5:18)
-plot_pair "$img/scaling_strong.png" "strong scaling, 64 -> 4096 ranks (planner: calibrated rates + network model; SimGrid: real messages, modelled network)" "$t" "$e"
+rep=$res/replicated
+t="" e=""
+# strong: NAME COLOUR LABEL (after solid, before dashed)
+for c in "ana_strong_1d_2e20 1 1-D N = 2^20" "ana_strong_2d_2e20 3 2-D N = 1024^2" "ana_strong_1d_2e24 2 1-D N = 2^24"; do
+  set -- $c; n=$1 lc=$2; shift 2
+  t+=$(curve "$res/$n.csv" "$L lc $lc" "$* (planner)" 5:9)
+  t+=$(curve "$rep/$n.csv" "$B lc $lc" "$* replicated coarse" 5:9)
+  e+=$(curve "$res/$n.csv" "$L lc $lc" "$*" 5:18)
+  e+=$(curve "$rep/$n.csv" "$B lc $lc" "$* replicated coarse" 5:18)
+done
+for c in "sim_strong_1d_2e15 7 1-D N = 2^15 leaf 32" "sim_strong_1d_2e16 6 1-D N = 2^16"; do
+  set -- $c; n=$1 lc=$2; shift 2
+  t+=$(curve "$res/$n.csv" "$S lc $lc" "$* (SimGrid)" 5:9)
+  t+=$(curve "$rep/$n.csv" "with points ps 2 pt 4 lw 1 lc $lc" "$* (SimGrid, replicated coarse)" 5:9)
+done
+plot_pair "$img/scaling_strong.png" "strong scaling, 64 -> 4096 ranks (planner: counted work, calibrated rates, network model; SimGrid: real messages). $rates" "$t" "$e"
 
 t=$(curve "$res/ana_weak_1d_2e14.csv" "$L lc 1" "1-D, 2^14 points per rank (planner)" 5:9)
-t+=$(curve "$res/ana_weak_2d_2e14.csv" "$L lc 3" "2-D, 2^14 points per rank (planner)" 5:9)
-t+=$(curve "$res/sim_weak_1d_2e14.csv" "$S lc 7" "1-D (SimGrid)" 5:9)
+t+=$(curve "$rep/ana_weak_1d_2e14.csv" "$B lc 1" "1-D, replicated coarse" 5:9)
 e=$(curve "$res/ana_weak_1d_2e14.csv" "$L lc 1" "1-D, 2^14 points per rank" 5:18)
-e+=$(curve "$res/ana_weak_2d_2e14.csv" "$L lc 3" "2-D, 2^14 points per rank" 5:18)
-e+=$(curve "$res/sim_weak_1d_2e14.csv" "$S lc 7" "1-D (SimGrid)" 5:18)
-plot_pair "$img/scaling_weak.png" "weak scaling, 2^14 points per rank, 64 -> 4096 ranks" "$t" "$e"
+e+=$(curve "$rep/ana_weak_1d_2e14.csv" "$B lc 1" "1-D, replicated coarse" 5:18)
+plot_pair "$img/scaling_weak.png" "weak scaling, 2^14 points per rank. $rates" "$t" "$e"

@@ -1,5 +1,5 @@
 # Scaling studies (issue 14): the planner against real runs, the study driver
-# end to end, and (tests/scaling/sim.cmake) the SimGrid simulation build.
+# end to end, and the SimGrid simulation build (sim_run, skipped only without SimGrid).
 if(NOT TARGET h2nn_app)
   return()
 endif()

@@ -360,8 +360,8 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
 
 int h2_plan(const h2_options *opt, const int *set, const char *input, MPI_Comm world) {
   int rank, size;
-  MPI_Comm_rank(world, &rank);
-  MPI_Comm_size(world, &size);
+  H2_MPI(MPI_Comm_rank(world, &rank));
+  H2_MPI(MPI_Comm_size(world, &size));
   int err = rank == 0 ? plan_run(opt, set, input, size) : 0;
   return h2_error_sync(world, err);
 }
