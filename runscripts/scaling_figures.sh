@@ -17,7 +17,15 @@ res=${1:-results/scaling}
 img=${2:-docs/img}
 command -v gnuplot > /dev/null || { echo "scaling_figures: error: gnuplot not found (install gnuplot-nox)" >&2; exit 2; }
 mkdir -p "$img"
-cpu=${H2NN_FIG_CPU:-$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)}
+host_cpu() { # this host's CPU model and its widest vector instructions
+  local model isa=""
+  model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1 | tr -d '"')
+  case " $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) " in
+    *" avx512f "*) isa=" with AVX-512" ;; *" avx2 "*) isa=" with AVX2" ;;
+  esac
+  echo "${model:-unknown CPU}$isa"
+}
+cpu=${H2NN_FIG_CPU:-$(host_cpu)}
 rates="planner rates calibrated on AMD EPYC (AVX2+FMA); run on ${cpu:-this host}"
 
 # curve FILE STYLE TITLE COLS -> one gnuplot plot element, or nothing when FILE is missing

@@ -40,6 +40,15 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "scaling_study: error: $*" >&2; exit 2; }
+# host_cpu: this host's CPU model and its widest vector instructions (lscpu)
+host_cpu() {
+  local model isa=""
+  model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1 | tr -d '"')
+  case " $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) " in
+    *" avx512f "*) isa=" with AVX-512" ;; *" avx2 "*) isa=" with AVX2" ;;
+  esac
+  echo "${model:-unknown CPU}$isa"
+}
 
 name="" kind="" ranks="" n="" ppr="" input="" dim=1 iters=20 out=results/scaling launcher=mpirun submit=0
 bin=${H2NN_MPI:-build/h2nn_mpi} collect="" mpiflags="--oversubscribe --bind-to none" source_tag=measured
@@ -84,6 +93,8 @@ collect_study() {
   [ -f "$dir/study.env" ] || die "$dir/study.env not found: no study '$study' under $out"
   # shellcheck disable=SC1091
   . "$dir/study.env"
+  local cpu=${S_CPU:-$(host_cpu)}
+  [ "$S_SOURCE" != analytic ] || cpu="planner rates of AMD EPYC (AVX2+FMA), run on ${cpu:-this host}"
   local csv=$out/$study.csv md=$out/$study.md png=$out/$study.png
   echo "study,kind,N,d,P,P_d,P_m,iterations,ms_per_iteration,data_ms,compute_ms,wait_ms,allreduce_ms,optim_ms,comm_bytes_per_iteration,comm_share,peak_rss_mb_max_rank,efficiency,predicted_ms,predicted_peak_mb,source" > "$csv.tmp"
   local t1="" p1="" pt1="" missing=0 P
@@ -117,7 +128,7 @@ collect_study() {
         $5, $6, $7, $3, $9, ($19 == "" ? "-" : sprintf("%.3f", $19)), 100 * $18, (pe > 0 ? sprintf("%.1f%%", 100 * pe) : "-"),
         $11, $12, $13, $15, 100 * $16, $17, ($20 == "" ? "-" : $20) }' "$csv"
     echo
-    echo "$S_KIND scaling, $S_DESC; $S_SOURCE with $(basename "$S_BIN"); $(date -u +%Y-%m-%dT%H:%MZ)."
+    echo "$S_KIND scaling, $S_DESC; $S_SOURCE with $(basename "$S_BIN"); CPU: ${cpu:-unknown}; $(date -u +%Y-%m-%dT%H:%MZ)."
   } > "$md"
   # plot: time (log-log) and efficiency against P, measured and predicted
   if command -v gnuplot > /dev/null; then
@@ -127,7 +138,7 @@ collect_study() {
     gnuplot <<EOF 2> "$dir/gnuplot.err" || die "gnuplot failed: $(cat "$dir/gnuplot.err")"
 set terminal pngcairo size 1100,450 noenhanced
 set output "$png.tmp"
-set multiplot layout 1,2 title "$study: $S_KIND scaling, $S_DESC ($S_SOURCE)"
+set multiplot layout 1,2 title "$study: $S_KIND scaling, $S_DESC ($S_SOURCE; CPU: ${cpu:-unknown})" font ",10"
 set logscale x 2
 set xlabel "ranks P"
 set grid
@@ -234,6 +245,9 @@ S_DESC="$desc"
 S_BIN="$bin"
 S_SOURCE=$source_tag
 EOF
+# the CPU the runs use, named in the table and the plot: this host's, except
+# under SLURM, where the collecting job (on a compute node) names its own
+[ "$launcher" = slurm ] || echo "S_CPU=\"$(host_cpu)\"" >> "$dir/study.env"
 
 run_cmd() { # run_cmd P -> CMD: the h2nn_mpi command line of point P (after the launcher)
   problem_args "$1"
