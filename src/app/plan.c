@@ -12,16 +12,21 @@
  *     block tree and map structure, the rank's data (synthetic pool or file
  *     cache), and a calibrated per-process base (MPI, OpenBLAS, HDF5);
  *   work: the rank's forward multiply-adds x 3 (forward + backward) over its
- *     replica's share of the batch, of which the coarse-tree part (levels
- *     above p, replicated on every rank of the group) is shown separately;
- *   messages: halo bytes and messages per layer, the coarse-tree
- *     allgathers, the loss allreduce and the gradient allreduce;
+ *     replica's share of the batch, as the code counts them
+ *     (h2_model_flops), of which the coarse tree's part (the box above level
+ *     p this rank owns, h2_model_coarse_flops) is shown separately;
+ *   messages: halo bytes and messages per layer (coarse maps included), the
+ *     coarse tree's point-to-point blocks (coarse.h: the edges this rank is
+ *     an end of), the loss allreduce and the gradient allreduce;
  *   time per iteration: work / calibrated compute rate + messages with a
  *     latency-bandwidth network model (the rates below; docs/scaling.md says
  *     where they come from).
  * Each planned rank costs a tree build, and ranks of a model group differ
- * mostly at the ends of the point order, so for P_m > 16 the plan builds
- * ranks 0, 1, P_m/2, P_m-2, P_m-1 and reports min / mean / max over them. */
+ * mostly at the ends of the point order and by the coarse box they own, so
+ * for P_m > 16 the plan builds ranks 0, 1, P_m-2, P_m-1 (the ends) and
+ * P_m/2+1, P_m/2+2 (inner ranks owning an interior box of levels p-1 and
+ * p-2: the costliest coarse boxes) and reports min / mean / max over them;
+ * the coarse tree's blocks, which need no tree, are counted on every rank. */
 #include "h2nn/app/plan.h"
 
 #include <math.h>
@@ -64,22 +69,15 @@ static double plan_gflops(double nparams) {
 }
 
 typedef struct {
-  int mrank, halo_nb;             /* halo_nb: most neighbour ranks of any map */
+  int mrank, halo_nb, lmin;       /* halo_nb: most neighbour ranks of any map; lmin: the model's first far level */
   int64_t nparams, own_points, own_leaves;
   double mem_params, mem_adam, mem_grads, mem_act, mem_halo, mem_struct, mem_data, mem_base, mem_peak; /* bytes */
   double flops, coarse_flops;     /* per iteration (forward + backward) */
-  double halo_bytes, halo_msgs;   /* sent per iteration */
-  double coarse_bytes, loss_bytes, grad_bytes;
+  double halo_bytes, halo_msgs;   /* sent per iteration (coarse maps' halos included) */
+  double coarse_bytes;            /* the coarse tree's: its blocks and its maps' halos (as h2_model_coarse_bytes) */
+  double edge_bytes, loss_bytes, grad_bytes;
   double t_comp, t_comm, t_iter;  /* seconds */
 } plan_rank;
-
-static double map_flops(const h2_bsmap *f) {
-  double s = 0;
-  if (!f->active) return 0;
-  for (int k = 1; k <= f->zeta; k++)
-    for (int i = 0; i < f->nrows; i++) s += 2.0 * BS_W(f, k, i) * (double)BS_ROWIN(f, k, i);
-  return s;
-}
 
 static double pattern_bytes(const h2_pattern *p) { return 16.0 * (p->nboxes + 1) + 12.0 * (double)p->nnz; }
 
@@ -104,6 +102,17 @@ static void halo_traffic(const h2_halo *h, const h2_bsmap *f, int close, int nb,
 
 static double log2c(int p) { return p > 1 ? ceil(log2((double)p)) : 0; }
 
+/* bytes a rank sends per iteration in the coarse tree's blocks (coarse.h):
+ * one r x nb block in each of the two phases it sends in, per edge to
+ * another rank (the child's owner sends UP and BUP, the parent's DOWN and
+ * BDOWN); *msgs: those messages */
+static double edge_bytes(const h2_coarse *co, int nb, double *msgs) {
+  double b = 0;
+  for (int i = 0; i < co->nedge; i++)
+    if (co->edge[i].peer != co->me) b += 2.0 * co->r * nb * sizeof(real), *msgs += 2;
+  return b;
+}
+
 typedef struct {
   const double *points;
   int N, d, pm, pd, p, nb, batch;
@@ -121,6 +130,7 @@ static int plan_one(const plan_in *in, int mrank, plan_rank *r) {
   H2_TRY(h2_model_build(&m, in->points, in->N, in->d, &in->cfg, in->nb > 64 ? in->nb : 64, &part));
   const double B = in->nb;
   r->nparams = m.nparams;
+  r->lmin = m.lmin;
   r->own_leaves = m.close.nrows;
   r->own_points = BS_AOFF(&m.close, 0, m.close.nrows);
   r->mem_params = 4.0 * (double)m.nparams;
@@ -131,37 +141,33 @@ static int plan_one(const plan_in *in, int mrank, plan_rank *r) {
   const h2_tree *t = &m.tree;
   r->mem_struct = 16.0 * t->N + 8.0 * t->N * t->d + 64.0 * t->nboxes + pattern_bytes(&m.bt.close) + bsmap_bytes(&m.close);
   for (int l = 0; l <= m.L; l++) r->mem_struct += pattern_bytes(&m.bt.far[l]);
-  /* work: every map and transfer this rank computes (coarse levels included) */
-  double fwd = map_flops(&m.close), coarse = 0;
-  if (m.has_far) {
-    for (int l = m.lmin; l <= m.L; l++) {
-      double f = map_flops(&m.far[l]);
-      fwd += f;
-      if (l < in->p) coarse += f;
-      r->mem_struct += bsmap_bytes(&m.far[l]);
-    }
-    fwd += 4.0 * (double)m.n_params_V;
-    for (int l = m.lmin + 1; l <= m.L; l++) {
-      double f = 4.0 * 2.0 * m.far[l - 1].nrows * m.r * m.r;
-      fwd += f;
-      if (l <= in->p) coarse += f;
-    }
-  }
-  r->flops = 3.0 * fwd * B;
-  r->coarse_flops = 3.0 * coarse * B;
-  /* halo: buffers and traffic of every map held with halo lists */
+  /* work: the rows this rank owns on every level, as the code counts them
+   * (the training summary's flops and coarse-tree work come from the same two
+   * functions): forward multiply-adds x 2 per sample, x 3 for the backward */
+  if (m.has_far)
+    for (int l = m.lmin; l <= m.L; l++) r->mem_struct += bsmap_bytes(&m.far[l]);
+  r->flops = 3.0 * h2_model_flops(&m) * B;
+  r->coarse_flops = 3.0 * h2_model_coarse_flops(&m) * B;
+  /* halo: buffers and traffic of every map held with halo lists (the coarse
+   * levels' maps exchange halos like the others) */
   int nb_max = m.halo_close.nnb;
   r->mem_halo = 4.0 * (double)m.halo_close.sbuf_len;
   halo_traffic(&m.halo_close, &m.close, 1, in->nb, &r->halo_bytes, &r->halo_msgs);
   if (m.has_far)
-    for (int l = m.lmin > in->p ? m.lmin : in->p; l <= m.L; l++) {
+    for (int l = m.lmin; l <= m.L; l++) {
+      double before = r->halo_bytes;
       r->mem_halo += 4.0 * (double)m.halo_far[l].sbuf_len;
       halo_traffic(&m.halo_far[l], &m.far[l], 0, in->nb, &r->halo_bytes, &r->halo_msgs);
+      if (l < in->p) r->coarse_bytes += r->halo_bytes - before;
       if (m.halo_far[l].nnb > nb_max) nb_max = m.halo_far[l].nnb;
     }
   r->halo_nb = nb_max;
-  /* collectives: coarse allgathers (forward and backward), loss sums, gradient */
-  if (m.coarse) r->coarse_bytes = 2.0 * m.r * B * sizeof(real) * (in->pm - 1);
+  /* the coarse tree's blocks: its edges' buffers, and the blocks sent */
+  r->mem_halo += 4.0 * H2_CO_NPHASE * m.co.nedge * (double)m.co.r * m.co.B;
+  double edge_msgs = 0;
+  r->edge_bytes = edge_bytes(&m.co, in->nb, &edge_msgs);
+  r->coarse_bytes += r->edge_bytes;
+  /* collectives: loss sums, gradient */
   r->loss_bytes = in->pm > 1 ? 2.0 * B * sizeof(double) : 0;
   r->grad_bytes = in->pd > 1 ? (double)(m.nparams + 1) * sizeof(real) : 0;
   /* data: synthetic pool and staging, or the file cache (when it fits --data-memory) */
@@ -180,7 +186,9 @@ static int plan_one(const plan_in *in, int mrank, plan_rank *r) {
   r->t_comp = r->flops / (plan_gflops((double)m.nparams) * 1e9);
   double rounds = 2.0 * m.zeta;
   r->t_comm = rounds * PLAN_LATENCY * (nb_max > 0) + r->halo_bytes / PLAN_BANDWIDTH;
-  if (m.coarse) r->t_comm += 2 * (log2c(in->pm) * PLAN_LATENCY + r->coarse_bytes / 2 / PLAN_BANDWIDTH);
+  /* the coarse tree: four chains (UP, DOWN and their backward) of p - lmin
+   * hops each, one message latency per hop, and this rank's blocks */
+  if (m.coarse) r->t_comm += 4.0 * (in->p - m.lmin) * PLAN_LATENCY + r->edge_bytes / PLAN_BANDWIDTH;
   if (in->pm > 1) r->t_comm += 2 * log2c(in->pm) * PLAN_LATENCY;
   if (in->pd > 1)
     r->t_comm += 2 * log2c(in->pd) * PLAN_LATENCY + 2.0 * (in->pd - 1) / in->pd * r->grad_bytes / PLAN_BANDWIDTH;
@@ -278,9 +286,10 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
   in.batch = (int)o.batch_size;
   in.nb = (int)((o.batch_size + in.pd - 1) / in.pd); /* the largest replica's share */
 
-  /* the planned ranks: all of them up to 16, else both ends and the middle
-   * (each costs a tree build: ~2 s at N = 2^20 here) */
-  int nplan = pm <= 16 ? pm : 5, *ranks = NULL;
+  /* the planned ranks: all of them up to 16, else both ends and two inner
+   * ranks owning an interior coarse box of levels p-1 and p-2 (each costs a
+   * tree build: ~2 s at N = 2^20 here) */
+  int nplan = pm <= 16 ? pm : 6, *ranks = NULL;
   plan_rank *pr = NULL;
   err = H2_MALLOC(ranks, nplan);
   if (!err) err = H2_CALLOC(pr, nplan);
@@ -288,7 +297,7 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
     if (pm <= 16)
       for (int i = 0; i < pm; i++) ranks[i] = i;
     else {
-      const int pick[5] = {0, 1, pm / 2, pm - 2, pm - 1};
+      const int pick[6] = {0, 1, pm / 2 + 1, pm / 2 + 2, pm - 2, pm - 1};
       memcpy(ranks, pick, sizeof pick);
     }
   }
@@ -300,16 +309,30 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
     const int nf = (int)(&mean.t_iter - &mean.mem_params) + 1;
     for (int i = 0; i < nplan; i++) {
       /* weight of a planned rank in the mean: with a sample, ranks 0, 1, P_m-2, P_m-1
-       * stand for themselves and the middle one for the P_m - 4 inner ones */
-      double wt = pm <= 16 ? 1.0 / nplan : i == nplan / 2 ? (pm - 4.0) / pm : 1.0 / pm;
+       * stand for themselves, P_m/2+1 for the inner half that owns a box of
+       * level p-1 (odd ranks), P_m/2+2 for the other inner half (boxes of
+       * level p-2 and above) */
+      double wt = pm <= 16 ? 1.0 / nplan : (i == 2 || i == 3) ? (pm - 4.0) / (2.0 * pm) : 1.0 / pm;
       const double *f = &pr[i].mem_params;
       for (int k = 0; k < nf; k++) fmn[k] = fmin(fmn[k], f[k]), fmx[k] = fmax(fmx[k], f[k]), fme[k] += wt * f[k];
       mn.nparams = pr[i].nparams < mn.nparams ? pr[i].nparams : mn.nparams;
       mx.nparams = pr[i].nparams > mx.nparams ? pr[i].nparams : mx.nparams;
       mean.nparams += (int64_t)(wt * (double)pr[i].nparams);
     }
-    /* messages over all ranks per iteration (what the training summary reports): mean x ranks */
-    double total_bytes = (double)P * (mean.halo_bytes + mean.coarse_bytes + mean.loss_bytes + mean.grad_bytes);
+    /* messages over all ranks per iteration (what the training summary reports): mean x ranks
+     * for the halos and collectives; the coarse tree's blocks counted on every model rank
+     * (its edges need the partition only, no tree) */
+    double edges_all = 0;
+    for (int mr = 0; mr < pm && !err; mr++) {
+      h2_coarse co;
+      h2_partition part = {.comm = MPI_COMM_SELF, .pm = pm, .mrank = mr, .p = in.p};
+      double msgs = 0;
+      err = h2_coarse_build(&co, &part, pr[0].lmin, in.cfg.rank, in.nb);
+      if (!err) edges_all += edge_bytes(&co, in.nb, &msgs);
+      h2_coarse_free(&co);
+    }
+    double total_bytes = (double)P * (mean.halo_bytes + mean.loss_bytes + mean.grad_bytes) + in.pd * edges_all;
+    if (err) goto done;
     printf("h2nn_mpi --plan: %s: N = %d points in %d-D; tree L = %d (%d leaves of <= %d points); rank %d, zeta %d\n",
            in.synthetic ? "synthetic grid" : input, in.N, in.d, h2_tree_depth(in.N, in.cfg.leaf_size), nleaves,
            in.cfg.leaf_size, in.cfg.rank, in.cfg.zeta);
@@ -318,7 +341,10 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
     printf("h2nn_mpi --plan: rates: %.0f-%.0f GFLOP/s per rank (this host's AMD EPYC core, by parameters per rank; "
            "docs/scaling.md), network %.1f us and %.0f GB/s per message\n", plan_rate_gflops[2], plan_rate_gflops[0],
            PLAN_LATENCY * 1e6, PLAN_BANDWIDTH * 1e-9);
-    if (pm > 16) printf("h2nn_mpi --plan: %d of the %d model ranks planned (0, 1, %d, %d, %d: both ends and the middle)\n", nplan, pm, pm / 2, pm - 2, pm - 1);
+    if (pm > 16)
+      printf("h2nn_mpi --plan: %d of the %d model ranks planned (0, 1, %d, %d, %d, %d: both ends, and inner ranks owning "
+             "a box of levels p-1 and p-2); the coarse tree's blocks counted on all of them\n", nplan, pm, pm / 2 + 1,
+             pm / 2 + 2, pm - 2, pm - 1);
     printf("\n%-8s %12s %9s %9s %9s %9s %8s %8s %9s %10s %10s %10s %9s\n", "rank", "params", "param MB", "Adam MB",
            "grad MB", "activ MB", "halo MB", "other MB", "peak MB", "halo B/it", "flop/it", "coarse/it", "ms/it");
     if (pm <= 16) {
@@ -333,7 +359,7 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
       print_rank_row(&mx, "max");
     }
     if (in.pd > 1) printf("(each model rank's layout is the same on all %d replicas)\n", in.pd);
-    printf("\npredicted per iteration: %.3f ms (compute %.3f ms, of which the replicated coarse tree %.1f%%; "
+    printf("\npredicted per iteration: %.3f ms (compute %.3f ms, of which the coarse tree %.1f%%; "
            "messages %.3f ms); %.3g bytes over all ranks\n", 1e3 * mx.t_iter, 1e3 * mx.t_comp,
            mx.flops > 0 ? 100.0 * mx.coarse_flops / mx.flops : 0.0, 1e3 * mx.t_comm, total_bytes);
     printf("predicted peak memory: %.1f MB on the largest rank, %.1f MB over all ranks\n", mx.mem_peak / 1048576.0,
@@ -345,13 +371,14 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
               o.memory_per_rank_mb);
     printf("{\"mode\":\"plan\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"params_max_rank\":%lld,"
            "\"peak_mb_max_rank\":%.1f,\"peak_mb_sum\":%.1f,\"activation_mb_max_rank\":%.1f,\"halo_bytes_max_rank\":%.0f,"
-           "\"flops_max_rank\":%.4g,\"coarse_flops\":%.4g,\"comm_bytes_per_iteration\":%.0f,\"ms_per_iteration\":%.4f,"
+           "\"flops_max_rank\":%.4g,\"coarse_flops\":%.4g,\"coarse_bytes_max_rank\":%.0f,\"comm_bytes_per_iteration\":%.0f,\"ms_per_iteration\":%.4f,"
            "\"compute_ms\":%.4f,\"comm_ms\":%.4f,\"over_memory\":%d}\n",
            in.N, in.d, P, pm, (long long)mx.nparams, mx.mem_peak / 1048576.0, mean.mem_peak * P / 1048576.0,
-           mx.mem_act / 1048576.0, mx.halo_bytes, mx.flops, mx.coarse_flops, total_bytes, 1e3 * mx.t_iter,
+           mx.mem_act / 1048576.0, mx.halo_bytes, mx.flops, mx.coarse_flops, mx.coarse_bytes, total_bytes, 1e3 * mx.t_iter,
            1e3 * mx.t_comp, 1e3 * mx.t_comm, over);
     fflush(stdout);
   }
+done:
   free(ranks), free(pr);
   if (have_file) h2_input_close(&file, MPI_COMM_SELF);
   h2_data_free(&syn);

@@ -5,7 +5,8 @@
 # ends with its JSON line on 16 ranks = 16 model-parallel ranks, its
 # communication volume per iteration equals the planner's (the simulated
 # messages are the real ones), its simulated time per iteration is positive
-# and finite; the CSV row says "simulated".  Input files are refused with one
+# and finite, the coarse tree's work and bytes on the busiest rank equal the
+# planner's; the CSV row says "simulated".  Input files are refused with one
 # clear line.  Skipped (exit 77) only when SimGrid is not installed.
 # Argument after "--": the simulation build's h2nn_mpi.
 . "$(dirname "$0")/../programs/common.sh"
@@ -28,13 +29,23 @@ cp out/sim16/runs/P16.plan.json plan.json
 sb=$(json_field comm_bytes_per_iteration run.json)
 pb=$(json_field comm_bytes_per_iteration plan.json)
 [ "$sb" = "$pb" ] || fail "simulated run sent $sb bytes per iteration, the planner predicts $pb"
+# the coarse tree (levels above p = 4: one box per rank at most, coarse.h): the
+# busiest rank's coarse work and bytes as the run counts them = the planner's
+# (16 ranks: every rank planned, so its maximum is exact)
+sf=$(json_field coarse_flops_per_iteration_max_rank run.json)
+pf=$(json_field coarse_flops plan.json)
+awk -v a="$sf" -v b="$pf" 'BEGIN { exit !(a > 0 && (a - b) / a < 1e-3 && (b - a) / a < 1e-3) }' ||
+  fail "coarse-tree flops per iteration on the busiest rank: run $sf, planner $pf"
+scb=$(json_field coarse_bytes_per_iteration_max_rank run.json)
+pcb=$(json_field coarse_bytes_max_rank plan.json)
+[ "$scb" = "$pcb" ] && [ "$scb" != 0 ] || fail "coarse-tree bytes per iteration on the busiest rank: run $scb, planner $pcb"
 ms=$(json_field ms_per_iteration run.json)
 is_finite_number "$ms" && awk -v t="$ms" 'BEGIN { exit !(t > 0) }' || fail "simulated ms_per_iteration '$ms'"
 grep -q "Simulated time\|The simulation took" out/sim16/runs/P16.err || fail "smpirun printed no timing (not a simulated run?)"
 row=$(sed -n 2p out/sim16.csv)
 case "${row##*,}" in simulated*) ;; *) false ;; esac || fail "CSV row does not say simulated: $row"
 [ "$(head -c 4 out/sim16.png | tail -c 3)" = PNG ] || fail "no PNG"
-note "16 simulated ranks: $ms ms per iteration (simulated), $sb bytes per iteration"
+note "16 simulated ranks: $ms ms per iteration (simulated), $sb bytes per iteration, coarse tree $sf flops and $scb bytes on the busiest rank"
 
 # the simulation build refuses files, on every rank, with one line
 echo "node-0:128" > hosts
