@@ -42,8 +42,8 @@
 
 /* ---- calibrated rates (docs/scaling.md, "Calibration").  The compute rate
  * is the model's multiply-adds x 2 (forward + backward, as the training
- * summary's "gflops") per second of a whole training step on one rank of this
- * host's AMD EPYC (2 vCPUs, AVX2 + FMA kernels), series I of
+ * summary's "gflops") per second of a whole training step on one rank of the
+ * AMD EPYC of an earlier session (2 vCPUs, AVX2 + FMA kernels), series I of
  * docs/performance.md: 118.6 GFLOP/s at 0.51 M parameters per rank (N = 1280),
  * 82.3 at 5.8 M (N = 16384), 73.2 at 46 M (N = 2^17); the flops of a step are
  * proportional to its parameters (380 flops per parameter and sample), so the
@@ -338,7 +338,7 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
            in.cfg.leaf_size, in.cfg.rank, in.cfg.zeta);
     printf("h2nn_mpi --plan: %d ranks = %d data-parallel x %d model-parallel (partition level p = %d); batch %d "
            "(%d per replica)\n", P, in.pd, pm, in.p, in.batch, in.nb);
-    printf("h2nn_mpi --plan: rates: %.0f-%.0f GFLOP/s per rank (this host's AMD EPYC core, by parameters per rank; "
+    printf("h2nn_mpi --plan: rates: %.0f-%.0f GFLOP/s per rank (calibrated on an AMD EPYC core with AVX2+FMA, by parameters per rank; "
            "docs/scaling.md), network %.1f us and %.0f GB/s per message\n", plan_rate_gflops[2], plan_rate_gflops[0],
            PLAN_LATENCY * 1e6, PLAN_BANDWIDTH * 1e-9);
     if (pm > 16)
