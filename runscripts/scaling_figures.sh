@@ -38,7 +38,7 @@ plot_pair() { # plot_pair OUT TITLE "time elements" "efficiency elements"
   local t=${3%, } e=${4%, }
   [ -n "$t" ] || { echo "scaling_figures: warning: nothing to plot for $1" >&2; return 0; }
   gnuplot <<EOF
-set terminal pngcairo size 1200,480 noenhanced
+set terminal pngcairo size 1200,520 noenhanced
 set output "$1"
 set datafile separator ","
 set multiplot layout 1,2 title "$2" font ",10"
@@ -52,7 +52,7 @@ set ylabel "ms per training iteration"
 plot $t
 unset logscale y
 set ylabel "parallel efficiency (vs P = 64)"
-set yrange [0:1.3]
+set yrange [0:1.5]
 set key bottom left font ",9"
 plot $e, 1 with lines lc "gray" notitle
 unset multiplot
@@ -76,12 +76,13 @@ done
 for c in "sim_strong_1d_2e15 7 1-D N = 2^15 leaf 32" "sim_strong_1d_2e16 6 1-D N = 2^16"; do
   set -- $c; n=$1 lc=$2; shift 2
   t+=$(curve "$res/$n.csv" "$S lc $lc" "$* (SimGrid)" 5:9)
+  t+=$(curve "$res/$n.csv" "with lines lw 1 dt 3 lc $lc" "$* (planner)" 5:19)
   t+=$(curve "$rep/$n.csv" "with points ps 2 pt 4 lw 1 lc $lc" "$* (SimGrid, replicated coarse)" 5:9)
 done
-plot_pair "$img/scaling_strong.png" "strong scaling, 64 -> 4096 ranks (planner: counted work, calibrated rates, network model; SimGrid: real messages). $rates" "$t" "$e"
+plot_pair "$img/scaling_strong.png" "strong scaling, 64 -> 4096 ranks (planner: counted work, calibrated rates, network model; SimGrid: real messages)\n$rates" "$t" "$e"
 
 t=$(curve "$res/ana_weak_1d_2e14.csv" "$L lc 1" "1-D, 2^14 points per rank (planner)" 5:9)
 t+=$(curve "$rep/ana_weak_1d_2e14.csv" "$B lc 1" "1-D, replicated coarse" 5:9)
 e=$(curve "$res/ana_weak_1d_2e14.csv" "$L lc 1" "1-D, 2^14 points per rank" 5:18)
 e+=$(curve "$rep/ana_weak_1d_2e14.csv" "$B lc 1" "1-D, replicated coarse" 5:18)
-plot_pair "$img/scaling_weak.png" "weak scaling, 2^14 points per rank. $rates" "$t" "$e"
+plot_pair "$img/scaling_weak.png" "weak scaling, 2^14 points per rank\n$rates" "$t" "$e"
