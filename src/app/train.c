@@ -12,6 +12,7 @@
 
 #include "h2nn/io/checkpoint.h"
 #include "h2nn/model/cheb.h"
+#include "h2nn/core/isa.h"
 #include "h2nn/core/kernel.h"
 #include "h2nn/util/error.h"
 #include "h2nn/io/h5util.h"
@@ -403,8 +404,9 @@ static void print_header(h2_trainer *tr) {
          ds->synthetic ? "" : (ds->cache[0][0] ? " (in memory)" : " (streamed from the file)"));
   printf("h2nn_mpi: tree L = %d (%d leaves of <= %d points), far levels %d..%d, eta %.3g; rank %d, zeta %d, %s\n", m->L,
          1 << m->L, m->cfg.leaf_size, m->lmin, m->L, m->cfg.eta, m->r, m->zeta, h2_activation_name(m->cfg.activation));
-  printf("h2nn_mpi: %lld parameters (%.2f MB float32), %.1f MFLOP per sample forward\n",
-         (long long)tr->nparams_global, tr->nparams_global * 4.0 / 1048576.0, h2_model_flops(m) * 1e-6);
+  printf("h2nn_mpi: %lld parameters (%.2f MB float32), %.1f MFLOP per sample forward; kernel set %s\n",
+         (long long)tr->nparams_global, tr->nparams_global * 4.0 / 1048576.0, h2_model_flops(m) * 1e-6,
+         h2_kernels_get()->name);
   printf("h2nn_mpi: %d ranks = %d data-parallel x %d model-parallel; batch %lld, lr %g, %lld iterations%s\n",
          tr->comm.size, tr->comm.pd, tr->comm.pm, (long long)tr->opt.batch_size, tr->opt.lr,
          (long long)tr->opt.iterations, tr->opt.resume ? " (resumed)" : "");
@@ -499,10 +501,11 @@ void h2_trainer_report(h2_trainer *tr) {
     printf("h2nn_mpi: peak memory %.1f MB summed over ranks (max %.1f MB per rank)\n", rss_sum, rss_max);
     if (tr->opt.checkpoint && *tr->opt.checkpoint) printf("h2nn_mpi: checkpoint written to %s\n", tr->opt.checkpoint);
   }
-  printf("{\"mode\":\"train\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"params\":%lld,\"iterations\":%lld,"
+  printf("{\"mode\":\"train\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"isa\":\"%s\",\"params\":%lld,"
+         "\"iterations\":%lld,"
          "\"train_error\":%.8g,\"test_error\":%.8g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
          "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
-         tr->data.N, tr->data.d, c->size, c->pm, (long long)tr->nparams_global, (long long)tr->adam.step,
+         tr->data.N, tr->data.d, c->size, c->pm, h2_kernels_get()->name, (long long)tr->nparams_global, (long long)tr->adam.step,
          tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, comm_share, rss_sum, rss_max);
   fflush(stdout);
 }
