@@ -16,41 +16,59 @@
 
 enum { TILE_R = 4, TILE_NV = 3 };
 
-/* C[R x 8 NV] (row stride ldc) = epilogue( init + sum_k a(r, k) B[k, 8 NV] ): as in kernels_avx512.c */
-#define KERNEL(R, NV)                                                                                      \
-  static void kern_##R##_##NV(int trans, int K, const float *A, int lda, const float *B, int ldb, int beta, \
-                              const float *bias, int relu, float *C, int ldc) {                             \
-    __m256 c[R][NV];                                                                                        \
-    for (int r = 0; r < R; r++)                                                                             \
-      for (int v = 0; v < NV; v++)                                                                          \
-        c[r][v] = bias ? _mm256_set1_ps(bias[r])                                                            \
-                  : beta ? _mm256_loadu_ps(C + (size_t)r * ldc + 8 * v)                                     \
-                         : _mm256_setzero_ps();                                                             \
-    for (int k = 0; k < K; k++) {                                                                           \
-      __m256 b[NV];                                                                                         \
-      for (int v = 0; v < NV; v++) b[v] = _mm256_loadu_ps(B + (size_t)k * ldb + 8 * v);                     \
-      for (int r = 0; r < R; r++) {                                                                         \
-        __m256 a = _mm256_broadcast_ss(trans ? A + (size_t)k * lda + r : A + (size_t)r * lda + k);          \
-        for (int v = 0; v < NV; v++) c[r][v] = _mm256_fmadd_ps(a, b[v], c[r][v]);                            \
-      }                                                                                                     \
-    }                                                                                                       \
-    if (relu)                                                                                               \
-      for (int r = 0; r < R; r++)                                                                           \
-        for (int v = 0; v < NV; v++) c[r][v] = _mm256_max_ps(c[r][v], _mm256_setzero_ps());                 \
-    for (int r = 0; r < R; r++)                                                                             \
-      for (int v = 0; v < NV; v++) _mm256_storeu_ps(C + (size_t)r * ldc + 8 * v, c[r][v]);                 \
+/* C[R x 8 NV] (row stride ldc) = epilogue( init + sum_k a(r, k) B[k, 8 NV] ): as in kernels_avx512.c,
+ * with the transposition T a compile-time constant too.  The accumulators are named variables, not an
+ * array: GCC kept an array of 12 ymm accumulators in registers but also stored all of them to the stack
+ * in every k step (12 dead stores per 12 FMAs, saturating the store port). */
+#define ACC(X) X(0, 0) X(0, 1) X(0, 2) X(1, 0) X(1, 1) X(1, 2) X(2, 0) X(2, 1) X(2, 2) X(3, 0) X(3, 1) X(3, 2)
+#define INIT(r, v)                                                                                         \
+  __m256 c##r##v = _mm256_setzero_ps();                                                                    \
+  if (r < R_ && v < NV_)                                                                                     \
+    c##r##v = bias ? _mm256_set1_ps(bias[r]) : beta ? _mm256_loadu_ps(C + (size_t)r * ldc + 8 * v) : c##r##v;
+#define ROW(r)                                                                                             \
+  if (r < R_) {                                                                                             \
+    __m256 a = _mm256_broadcast_ss(T_ ? A + (size_t)k * lda + r : A + (size_t)r * lda + k);                 \
+    c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);                                                             \
+    if (NV_ > 1) c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                                                 \
+    if (NV_ > 2) c##r##2 = _mm256_fmadd_ps(a, b2, c##r##2);                                                 \
   }
-#define KERNELS(R) KERNEL(R, 1) KERNEL(R, 2) KERNEL(R, 3)
-KERNELS(1)
-KERNELS(2)
-KERNELS(3)
-KERNELS(4)
-typedef void kernel_fn(int, int, const float *, int, const float *, int, int, const float *, int, float *, int);
-/* KERNEL_TABLE[rows - 1][nv - 1] */
-static kernel_fn *const KERNEL_TABLE[TILE_R][TILE_NV] = {{kern_1_1, kern_1_2, kern_1_3},
-                                                         {kern_2_1, kern_2_2, kern_2_3},
-                                                         {kern_3_1, kern_3_2, kern_3_3},
-                                                         {kern_4_1, kern_4_2, kern_4_3}};
+#define STORE(r, v)                                                                                        \
+  if (r < R_ && v < NV_) _mm256_storeu_ps(C + (size_t)r * ldc + 8 * v, relu ? _mm256_max_ps(c##r##v, zero) : c##r##v);
+#define KERNEL(T, R, NV)                                                                                   \
+  static void kern_##T##_##R##_##NV(int K, const float *A, int lda, const float *B, int ldb, int beta,      \
+                                    const float *bias, int relu, float *C, int ldc) {                      \
+    enum { T_ = T, R_ = R, NV_ = NV };                                                                     \
+    ACC(INIT)                                                                                              \
+    for (int k = 0; k < K; k++) {                                                                          \
+      const float *Bk = B + (size_t)k * ldb;                                                               \
+      __m256 b0 = _mm256_loadu_ps(Bk);                                                                     \
+      __m256 b1 = NV > 1 ? _mm256_loadu_ps(Bk + 8) : b0;                                                   \
+      __m256 b2 = NV > 2 ? _mm256_loadu_ps(Bk + 16) : b0;                                                  \
+      ROW(0) ROW(1) ROW(2) ROW(3)                                                                          \
+    }                                                                                                      \
+    const __m256 zero = _mm256_setzero_ps();                                                               \
+    ACC(STORE)                                                                                             \
+  }
+#define KERNELS(T, R) KERNEL(T, R, 1) KERNEL(T, R, 2) KERNEL(T, R, 3)
+KERNELS(0, 1)
+KERNELS(0, 2)
+KERNELS(0, 3)
+KERNELS(0, 4)
+KERNELS(1, 1)
+KERNELS(1, 2)
+KERNELS(1, 3)
+KERNELS(1, 4)
+typedef void kernel_fn(int, const float *, int, const float *, int, int, const float *, int, float *, int);
+/* KERNEL_TABLE[trans][rows - 1][nv - 1] */
+static kernel_fn *const KERNEL_TABLE[2][TILE_R][TILE_NV] = {
+    {{kern_0_1_1, kern_0_1_2, kern_0_1_3},
+     {kern_0_2_1, kern_0_2_2, kern_0_2_3},
+     {kern_0_3_1, kern_0_3_2, kern_0_3_3},
+     {kern_0_4_1, kern_0_4_2, kern_0_4_3}},
+    {{kern_1_1_1, kern_1_1_2, kern_1_1_3},
+     {kern_1_2_1, kern_1_2_2, kern_1_2_3},
+     {kern_1_3_1, kern_1_3_2, kern_1_3_3},
+     {kern_1_4_1, kern_1_4_2, kern_1_4_3}}};
 
 static void gemm(int trans, int M, int K, int nb, const float *A, int lda, const float *B, int beta,
                  const float *bias, int relu, float *C) {
@@ -59,7 +77,7 @@ static void gemm(int trans, int M, int K, int nb, const float *A, int lda, const
     int nv = left <= TILE_NV ? left : left == TILE_NV + 1 ? 2 : TILE_NV;
     for (int i = 0; i < M; i += TILE_R) {
       int rows = M - i < TILE_R ? M - i : TILE_R;
-      KERNEL_TABLE[rows - 1][nv - 1](trans, K, trans ? A + i : A + (size_t)i * lda, lda, B + j, nb, beta,
+      KERNEL_TABLE[trans != 0][rows - 1][nv - 1](K, trans ? A + i : A + (size_t)i * lda, lda, B + j, nb, beta,
                                      bias ? bias + i : NULL, relu, C + (size_t)i * nb + j, nb);
     }
     j += 8 * nv;
