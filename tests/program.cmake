@@ -97,3 +97,6 @@ h2nn_program_test(synthetic_runs_dim1 synthetic_runs.sh 120 1 30)
 h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
 h2nn_program_test(help_and_json help_and_json.sh 120)
 h2nn_program_test(init_kernel init_kernel.sh 120)
+
+# --- kernel sets: each one the CPU runs gives the same losses; one it lacks fails cleanly
+h2nn_program_test(isa_sets isa_sets.sh 240)
