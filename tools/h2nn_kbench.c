@@ -198,11 +198,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: h2nn_kbench peak|shapes [generic|avx2|avx512]\n");
     return 2;
   }
-  MPI_Init(NULL, NULL); /* only for the error path's agreement machinery */
   int err = h2_isa_select(argc > 2 ? argv[2] : getenv("H2NN_ISA"), "h2nn_kbench");
   if (err) {
     fprintf(stderr, "h2nn_kbench: error: %s\n", h2_error_message());
-    MPI_Finalize();
     return 1;
   }
   const h2_kernels *ks = h2_kernels_get();
@@ -214,6 +212,5 @@ int main(int argc, char **argv) {
 #endif
   if (!strcmp(argv[1], "peak")) printf("peak %s %.2f\n", ks->name, peak_runs(isa, 0.05, 9));
   else shapes(isa);
-  MPI_Finalize();
   return 0;
 }

@@ -486,6 +486,8 @@ void h2_trainer_report(h2_trainer *tr) {
   double ms = iters ? 1e3 * step_time / (double)iters : 0;
   /* forward + backward ~ 3x the forward multiply-adds, over the global batch */
   double gflops = iters ? 3.0 * flops_model * (double)tr->opt.batch_size / (ms * 1e-3) * 1e-9 : 0;
+  /* the same over the compute phase alone (forward, loss, backward, halo and coarse-tree waits) */
+  double gflops_compute = phase[H2_PH_COMPUTE] > 0 ? gflops * step_time / phase[H2_PH_COMPUTE] : 0;
   /* share of the training steps spent in communication: message waits and the gradient allreduce */
   double comm_share = step_time > 0 ? (halo_wait_max + phase[H2_PH_ALLREDUCE]) / step_time : 0;
   if (!tr->opt.quiet) {
@@ -504,9 +506,10 @@ void h2_trainer_report(h2_trainer *tr) {
   printf("{\"mode\":\"train\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"isa\":\"%s\",\"params\":%lld,"
          "\"iterations\":%lld,"
          "\"train_error\":%.8g,\"test_error\":%.8g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
+         "\"gflops_compute\":%.3f,"
          "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
          tr->data.N, tr->data.d, c->size, c->pm, h2_kernels_get()->name, (long long)tr->nparams_global, (long long)tr->adam.step,
-         tr->train_error, tr->test_error, wall, ms, gflops, bytes_iter, comm_share, rss_sum, rss_max);
+         tr->train_error, tr->test_error, wall, ms, gflops, gflops_compute, bytes_iter, comm_share, rss_sum, rss_max);
   fflush(stdout);
 }
 
