@@ -7,7 +7,7 @@
 #include "h2nn/util/error.h"
 
 extern const h2_kernels h2_kernels_generic;
-#if defined(__x86_64__)
+#if defined(H2NN_X86_KERNELS)
 extern const h2_kernels h2_kernels_avx2, h2_kernels_avx512;
 #endif
 
@@ -19,7 +19,7 @@ static const h2_kernels *g_active;
 const h2_kernels *h2_isa_table(h2_isa isa) {
   switch (isa) {
   case H2_ISA_GENERIC: return &h2_kernels_generic;
-#if defined(__x86_64__)
+#if defined(H2NN_X86_KERNELS)
   case H2_ISA_AVX2: return &h2_kernels_avx2;
   case H2_ISA_AVX512: return &h2_kernels_avx512;
 #endif
@@ -31,7 +31,7 @@ const char *h2_isa_name(h2_isa isa) { return isa >= 0 && isa < H2_ISA_COUNT ? NA
 
 int h2_isa_supported(h2_isa isa) {
   if (!h2_isa_table(isa)) return 0;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(H2NN_X86_KERNELS)
   /* __builtin_cpu_supports also checks that the OS saves the ymm / zmm state (XGETBV) */
   __builtin_cpu_init();
   if (isa == H2_ISA_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -60,7 +60,7 @@ int h2_isa_select(const char *name, const char *what) {
   for (int i = 0; i < H2_ISA_COUNT; i++) {
     if (strcmp(name, NAMES[i])) continue;
     if (!h2_isa_table((h2_isa)i))
-      H2_FAIL(H2_EINPUT, "%s %s: this build has no %s kernels (not an x86-64 build); use generic or auto", what, name,
+      H2_FAIL(H2_EINPUT, "%s %s: this build has no %s kernels (not built for x86-64); use generic or auto", what, name,
               name);
     if (!h2_isa_supported((h2_isa)i))
       H2_FAIL(H2_EINPUT, "%s %s: this CPU cannot run the %s kernels (it lacks %s); the best it can run is %s", what,

@@ -9,7 +9,9 @@
  * FMA pipes busy while hiding their latency (4 cycles x 2 pipes = 8
  * independent chains).  A 64-wide batch is 8 vectors: column chunks of 3, 3
  * and 2 (a width of 4 vectors goes as 2 + 2). */
-#if defined(__x86_64__)
+#include "h2nn/core/isa.h"
+
+#if defined(H2NN_X86_KERNELS)
 #include <immintrin.h>
 
 #include "kernels_common.h"

@@ -1,7 +1,9 @@
 /* kernels_avx512.c — the AVX-512 kernel set (isa.h).  This file alone is
  * compiled with -mavx512f -mavx2 -mfma (CMakeLists.txt); isa.c hands out its
  * table only on a CPU that runs AVX-512F. */
-#if defined(__x86_64__)
+#include "h2nn/core/isa.h"
+
+#if defined(H2NN_X86_KERNELS)
 #include <immintrin.h>
 
 #include "kernels_common.h"

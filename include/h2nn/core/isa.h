@@ -29,6 +29,13 @@
 
 #include <stdint.h>
 
+/* The x86 kernel sets exist on x86-64 builds (H2NN_NO_X86_KERNELS leaves them
+ * out, e.g. for a compiler without AVX-512 support, or to check the portable
+ * path's build on x86). */
+#if defined(__x86_64__) && !defined(H2NN_NO_X86_KERNELS)
+#define H2NN_X86_KERNELS 1
+#endif
+
 typedef enum { H2_ISA_GENERIC = 0, H2_ISA_AVX2 = 1, H2_ISA_AVX512 = 2, H2_ISA_COUNT = 3 } h2_isa;
 
 /* Adam's per-step constants (adam.h): a = lr / (1-b1^t), inv_c2 = 1 / (1-b2^t) */
