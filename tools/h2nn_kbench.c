@@ -7,7 +7,9 @@
  *   h2nn_kbench shapes [SET]   GFLOP/s of the set's block product on the
  *                              network's shapes (batch 64), against OpenBLAS
  *                              and, when built with it, LIBXSMM
- * Run it on an idle core (or pinned, taskset -c N): it times one thread. */
+ * Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), not wall time,
+ * so that the other tenants of a shared host do not count (their cache
+ * pollution still does: best of several rounds). */
 #define _POSIX_C_SOURCE 199309L
 #include <math.h>
 #include <stdio.h>
@@ -28,38 +30,55 @@
 
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
 /* ---- FMA peak: NACC independent accumulators, c = c a + b, flops = 2 x lanes x NACC per step */
 typedef float v4f __attribute__((vector_size(16)));
+#define G12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 static double peak_generic(long n) { /* the baseline's 128-bit vectors, multiply and add (no FMA) */
-  v4f c[12], a = {1.0000001f, 1.0000001f, 1.0000001f, 1.0000001f}, b = {1e-7f, 1e-7f, 1e-7f, 1e-7f};
-  for (int i = 0; i < 12; i++) c[i] = b * (float)i;
-  for (long s = 0; s < n; s++)
-    for (int i = 0; i < 12; i++) c[i] = c[i] * a + b;
+  const v4f a = {1.0000001f, 1.0000001f, 1.0000001f, 1.0000001f}, b = {1e-7f, 1e-7f, 1e-7f, 1e-7f};
+#define DG(i) v4f c##i = b * (float)i;
+#define FG(i) c##i = c##i * a + b;
+#define SG(i) r += c##i[0];
+  G12(DG)
+  for (long s = 0; s < n; s++) {
+    G12(FG)
+  }
   float r = 0;
-  for (int i = 0; i < 12; i++) r += c[i][0] + c[i][3];
+  G12(SG)
   return r;
 }
 #if defined(__x86_64__)
+/* named accumulators (an array of vectors may be kept in memory at -O2: then the loop measures the
+ * store-to-load latency, not the FMA units) */
+#define ACC12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define ACC24(X) ACC12(X) X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23)
 __attribute__((target("avx2,fma"))) static double peak_avx2(long n) {
-  __m256 c[12], a = _mm256_set1_ps(1.0000001f), b = _mm256_set1_ps(1e-7f);
-  for (int i = 0; i < 12; i++) c[i] = _mm256_set1_ps((float)i);
-  for (long s = 0; s < n; s++)
-    for (int i = 0; i < 12; i++) c[i] = _mm256_fmadd_ps(c[i], a, b);
-  float r = 0, t[8];
-  for (int i = 0; i < 12; i++) _mm256_storeu_ps(t, c[i]), r += t[0];
+  const __m256 a = _mm256_set1_ps(1.0000001f), b = _mm256_set1_ps(1e-7f);
+#define D2(i) __m256 c##i = _mm256_set1_ps((float)i);
+#define F2(i) c##i = _mm256_fmadd_ps(c##i, a, b);
+#define S2(i) r += _mm256_cvtss_f32(c##i);
+  ACC12(D2)
+  for (long s = 0; s < n; s++) {
+    ACC12(F2)
+  }
+  float r = 0;
+  ACC12(S2)
   return r;
 }
 __attribute__((target("avx512f,avx2,fma"))) static double peak_avx512(long n) {
-  __m512 c[24], a = _mm512_set1_ps(1.0000001f), b = _mm512_set1_ps(1e-7f);
-  for (int i = 0; i < 24; i++) c[i] = _mm512_set1_ps((float)i);
-  for (long s = 0; s < n; s++)
-    for (int i = 0; i < 24; i++) c[i] = _mm512_fmadd_ps(c[i], a, b);
-  float r = 0, t[16];
-  for (int i = 0; i < 24; i++) _mm512_storeu_ps(t, c[i]), r += t[0];
+  const __m512 a = _mm512_set1_ps(1.0000001f), b = _mm512_set1_ps(1e-7f);
+#define D5(i) __m512 c##i = _mm512_set1_ps((float)i);
+#define F5(i) c##i = _mm512_fmadd_ps(c##i, a, b);
+#define S5(i) r += _mm512_cvtss_f32(c##i);
+  ACC24(D5)
+  for (long s = 0; s < n; s++) {
+    ACC24(F5)
+  }
+  float r = 0;
+  ACC24(S5)
   return r;
 }
 #endif
