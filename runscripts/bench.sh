@@ -9,7 +9,9 @@
 # time per point versus N, and a PNG plot.  The table names the CPU (lscpu
 # model and its vector flags) and the kernel set (H2NN_ISA picks one).
 #   runscripts/bench.sh [REPEATS]        (default 5; results in results/bench/)
-# Environment: SIZES for the linear-cost series (default 2^12 .. 2^18),
+# Environment: H2NN_ISA to run (and probe the peak of) one kernel set;
+# CASES, a regex over the case ids (pt_N_RANKS, ss_RANKS, lc_N, mem) to run
+# only some; SIZES for the linear-cost series (default 2^12 .. 2^18),
 # BIG=1 to add N = 2^20 (to the linear-cost series, and the leaf-32 memory
 # case; needs ~7 GB and about five more minutes).
 #
@@ -48,6 +50,13 @@ for n in $sizes; do
 done
 # the issue's memory case: N = 2^20, leaf 32 (one run: memory does not vary)
 [ "${BIG:-0}" = 1 ] && add "mem" "N = 2^20, leaf 32" 2 3 1 "--synthetic 1048576 --leaf-size 32"
+
+if [ -n "${CASES:-}" ]; then
+  kept=()
+  for c in "${cases[@]}"; do [[ ${c%%|*} =~ $CASES ]] && kept+=("$c"); done
+  cases=("${kept[@]}")
+  [ ${#cases[@]} -gt 0 ] || { echo "bench: no case id matches CASES='$CASES'" >&2; exit 1; }
+fi
 
 for round in $(seq "$reps"); do
   # the FMA peak of one core for the kernel set the runs use, in this round's host phase
@@ -108,6 +117,7 @@ done
 awk 'NR > 1 {v = 1000 * $2 / $1; if (min == "" || v < min) min = v; if (v > max) max = v}
   END {if (min) printf "\nLinear cost: %.3f to %.3f us per point per iteration, largest / smallest %.2f\n", min, max, max / min}' \
   "$curve" >> "$table"
+if [ "$(wc -l < "$curve")" -gt 2 ]; then   # (CASES may have left out the linear-cost series)
 gnuplot <<GP
 set terminal pngcairo size 900,560 font 'Sans,11'
 set output '$out/time_vs_n.png'
@@ -122,5 +132,6 @@ set key top left
 plot '$curve' using 1:2 with linespoints pt 7 title 'time per iteration', \
      '$curve' using 1:(1000 * \$3) axes x1y2 with linespoints pt 6 dt 2 title 'per point per sample (flat = linear cost)'
 GP
+fi
 cat "$table"
 echo "bench: $table, $out/time_vs_n.png (raw runs in $runs/)"
