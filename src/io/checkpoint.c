@@ -1,4 +1,4 @@
-/* checkpoint.c — SPEC §5 checkpoints: one enumeration of the parameter
+/* checkpoint.c — docs/design.md §5 checkpoints: one enumeration of the parameter
  * groups (io_params) serves writing and reading, so the two cannot drift.
  *
  * Every rank covers the rows it owns: a contiguous range of each group in
@@ -29,6 +29,16 @@ typedef struct {
  * pack(i..) converts the model layout to file order (write) and back (read). */
 typedef void (*convert_fn)(const void *ctx, int to_file, float *file_part, real *model_part);
 
+/* Read [g0, g0 + n) of vector NAME, which must have G values. */
+static int read_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_t n, float *buf) {
+  h2_h5_info info;
+  H2_TRY(h2_h5_dataset_info(io->file, name, &info, NULL));
+  H2_CHECK(info.ndims == 1 && info.dims[0] == G, H2_EINPUT,
+           "%s: %s has %lld values, expected %lld for this model (damaged or another model)", io->path, name,
+           (long long)(info.ndims ? info.dims[0] : 0), (long long)G);
+  return h2_h5_read_rows(io->file, name, H2_H5_F32, g0, n, buf);
+}
+
 static int io_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_t n, int replicated, real *local,
                      convert_fn conv, const void *cctx) {
   float *buf = NULL;
@@ -43,13 +53,7 @@ static int io_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_
     free(buf);
     return err;
   }
-  h2_h5_info info;
-  int err = h2_h5_dataset_info(io->file, name, &info, NULL);
-  if (!err && (info.ndims != 1 || info.dims[0] != G))
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                       "%s: %s has %lld values, expected %lld for this model (damaged or another model)", io->path,
-                       name, (long long)(info.ndims ? info.dims[0] : 0), (long long)G);
-  if (!err) err = h2_h5_read_rows(io->file, name, H2_H5_F32, g0, n, buf);
+  int err = read_vector(io, name, G, g0, n, buf);
   if (!err) {
     if (conv) conv(cctx, 0, buf, local);
     else memcpy(local, buf, sizeof(float) * (size_t)n);
@@ -157,26 +161,42 @@ static int io_params(io_ctx *io, const h2_model *m, const char *root, real *vec,
   return 0;
 }
 
-static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state *st) {
-  const h2_model *m = st->model;
-  MPI_Comm comm = io->comm;
-  hid_t f = io->file;
-  H2_TRY(h2_h5_create_groups(f, "/model", comm));
-  hid_t g = H5Gopen2(f, "/model", H5P_DEFAULT);
-  if (g < 0) H2_FAIL(H2_EIO, "%s: cannot open group /model", io->path);
-  int err = 0;
+/* /model's attributes: geometry, configuration, normalisation. */
+static int write_model_attrs(hid_t g, const h2_ckpt_header *hd, const h2_model *m, MPI_Comm comm) {
   struct { const char *n; double v; } nums[] = {
       {"N", m->N}, {"d", m->d}, {"L", m->L}, {"lmin", m->lmin}, {"rank", m->r}, {"zeta", m->zeta},
       {"leaf_size", m->cfg.leaf_size}, {"close_hidden", m->cfg.close_hidden}, {"far_hidden", m->cfg.far_hidden},
       {"format_version", H2_CKPT_FORMAT}};
-  for (size_t i = 0; i < sizeof nums / sizeof nums[0] && !err; i++)
-    err = h2_h5_attr_write_int64(g, nums[i].n, (int64_t)nums[i].v, comm);
-  if (!err) err = h2_h5_attr_write_int64(g, "seed", (int64_t)m->cfg.seed, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "eta", m->cfg.eta, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "input_scale", hd->input_scale, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "output_scale", hd->output_scale, comm);
-  if (!err) err = h2_h5_attr_write_string(g, "activation", h2_activation_name(m->cfg.activation), comm);
-  H5Gclose(g);
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+    H2_TRY(h2_h5_attr_write_int64(g, nums[i].n, (int64_t)nums[i].v, comm));
+  H2_TRY(h2_h5_attr_write_int64(g, "seed", (int64_t)m->cfg.seed, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "eta", m->cfg.eta, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "input_scale", hd->input_scale, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "output_scale", hd->output_scale, comm));
+  H2_TRY(h2_h5_attr_write_string(g, "activation", h2_activation_name(m->cfg.activation), comm));
+  return 0;
+}
+
+/* /optimizer's attributes: Adam's step and settings, batch size, time trained. */
+static int write_optimizer_attrs(hid_t g, const h2_ckpt_header *hd, const h2_ckpt_state *st, MPI_Comm comm) {
+  H2_TRY(h2_h5_attr_write_int64(g, "step", st->adam->step, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "lr", st->adam->lr, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "beta1", st->adam->beta1, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "beta2", st->adam->beta2, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "eps", st->adam->eps, comm));
+  H2_TRY(h2_h5_attr_write_int64(g, "batch_size", st->batch_size, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "wall_time", hd->wall_time, comm));
+  return 0;
+}
+
+static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state *st) {
+  const h2_model *m = st->model;
+  MPI_Comm comm = io->comm;
+  hid_t f = io->file, g;
+  H2_TRY(h2_h5_create_groups(f, "/model", comm));
+  H2_TRY(h2_h5_group_open(f, "/model", &g));
+  int err = write_model_attrs(g, hd, m, comm);
+  h2_h5_group_close(&g);
   H2_TRY(err);
   int w0 = io->writer_repl;
   int64_t *tmp;
@@ -195,16 +215,9 @@ static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state 
   H2_TRY(io_params(io, m, "/model", (real *)st->params, 1));
   /* optimizer */
   H2_TRY(h2_h5_create_groups(f, "/optimizer", comm));
-  g = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
-  if (g < 0) H2_FAIL(H2_EIO, "%s: cannot open group /optimizer", io->path);
-  err = h2_h5_attr_write_int64(g, "step", st->adam->step, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "lr", st->adam->lr, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "beta1", st->adam->beta1, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "beta2", st->adam->beta2, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "eps", st->adam->eps, comm);
-  if (!err) err = h2_h5_attr_write_int64(g, "batch_size", st->batch_size, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "wall_time", hd->wall_time, comm);
-  H5Gclose(g);
+  H2_TRY(h2_h5_group_open(f, "/optimizer", &g));
+  err = write_optimizer_attrs(g, hd, st, comm);
+  h2_h5_group_close(&g);
   H2_TRY(err);
   H2_TRY(io_params(io, m, "/optimizer/m", (real *)st->m1, 0));
   H2_TRY(io_params(io, m, "/optimizer/v", (real *)st->v1, 0));
@@ -221,66 +234,67 @@ int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, cons
 
 /* ------------------------------------------------------------------ read */
 
+/* /model's attributes into h (configuration, geometry, normalisation). */
+static int read_model_attrs(hid_t g, const char *path, h2_ckpt_header *h) {
+  const char *need[] = {"format_version", "N", "d", "rank", "zeta", "leaf_size", "close_hidden", "far_hidden", "seed"};
+  int64_t v[9] = {0};
+  int found = 0;
+  for (int i = 0; i < 9; i++) {
+    H2_TRY(h2_h5_attr_read_int64(g, need[i], &v[i], &found));
+    H2_CHECK(found, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)", path, need[i]);
+  }
+  H2_CHECK(v[0] == H2_CKPT_FORMAT, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
+           (long long)v[0], H2_CKPT_FORMAT);
+  char act[32] = "";
+  H2_TRY(h2_h5_attr_read_double(g, "eta", &h->cfg.eta, &found));
+  H2_TRY(h2_h5_attr_read_double(g, "input_scale", &h->input_scale, &found));
+  H2_TRY(h2_h5_attr_read_double(g, "output_scale", &h->output_scale, &found));
+  H2_TRY(h2_h5_attr_read_string(g, "activation", act, sizeof act, &found));
+  h->N = (int)v[1];
+  h->d = (int)v[2];
+  h->cfg.rank = (int)v[3];
+  h->cfg.zeta = (int)v[4];
+  h->cfg.leaf_size = (int)v[5];
+  h->cfg.close_hidden = (int)v[6];
+  h->cfg.far_hidden = (int)v[7];
+  h->cfg.seed = (uint64_t)v[8];
+  H2_TRY(h2_activation_from_name(act, &h->cfg.activation));
+  H2_CHECK(h->N >= 1 && h->d >= 1 && h->d <= 3 && h->input_scale > 0 && h->output_scale > 0, H2_EINPUT,
+           "%s: damaged checkpoint (invalid /model attributes)", path);
+  return 0;
+}
+
+/* Local: everything of the header from the open file f. */
+static int read_header_body(hid_t f, const char *path, h2_ckpt_header *h) {
+  int exists = 0, found = 0;
+  hid_t g;
+  H2_TRY(h2_h5_exists(f, "/model", &exists));
+  H2_CHECK(exists, H2_EINPUT, "%s: not an h2nn checkpoint (no /model group)", path);
+  H2_TRY(h2_h5_group_open(f, "/model", &g));
+  int err = read_model_attrs(g, path, h);
+  h2_h5_group_close(&g);
+  H2_TRY(err);
+  H2_TRY(H2_MALLOC(h->points, (int64_t)h->N * h->d));
+  H2_TRY(h2_h5_read_rows(f, "/model/points", H2_H5_F64, 0, h->N, h->points));
+  H2_TRY(h2_h5_exists(f, "/model/output_mean", &exists));
+  if (exists) {
+    H2_TRY(H2_MALLOC(h->output_mean, h->N));
+    H2_TRY(h2_h5_read_rows(f, "/model/output_mean", H2_H5_F64, 0, h->N, h->output_mean));
+  }
+  H2_TRY(h2_h5_exists(f, "/optimizer", &exists));
+  if (!exists) return 0;
+  H2_TRY(h2_h5_group_open(f, "/optimizer", &g));
+  err = h2_h5_attr_read_int64(g, "step", &h->step, &found);
+  if (!err) err = h2_h5_attr_read_double(g, "wall_time", &h->wall_time, &found);
+  h2_h5_group_close(&g);
+  return err;
+}
+
 int h2_ckpt_read_header(const char *path, MPI_Comm comm, h2_ckpt_header *h) {
   memset(h, 0, sizeof *h);
   hid_t f = -1;
   H2_TRY(h2_h5_open_read(&f, path, comm));
-  int err = 0, found = 0;
-  hid_t g = -1;
-  int exists = 0;
-  err = h2_h5_exists(f, "/model", &exists);
-  if (!err && !exists)
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: not an h2nn checkpoint (no /model group)", path);
-  if (!err) g = H5Gopen2(f, "/model", H5P_DEFAULT);
-  if (!err && g < 0) err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: cannot open /model", path);
-  const char *need[] = {"format_version", "N", "d", "rank", "zeta", "leaf_size", "close_hidden", "far_hidden", "seed"};
-  int64_t v[9] = {0};
-  for (int i = 0; i < 9 && !err; i++) {
-    err = h2_h5_attr_read_int64(g, need[i], &v[i], &found);
-    if (!err && !found)
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)",
-                         path, need[i]);
-  }
-  if (!err && v[0] != H2_CKPT_FORMAT)
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
-                       (long long)v[0], H2_CKPT_FORMAT);
-  double eta = 0;
-  char act[32] = "";
-  if (!err) err = h2_h5_attr_read_double(g, "eta", &eta, &found);
-  if (!err) err = h2_h5_attr_read_double(g, "input_scale", &h->input_scale, &found);
-  if (!err) err = h2_h5_attr_read_double(g, "output_scale", &h->output_scale, &found);
-  if (!err) err = h2_h5_attr_read_string(g, "activation", act, sizeof act, &found);
-  if (g >= 0) H5Gclose(g);
-  if (!err) {
-    h->N = (int)v[1];
-    h->d = (int)v[2];
-    h->cfg.rank = (int)v[3];
-    h->cfg.zeta = (int)v[4];
-    h->cfg.leaf_size = (int)v[5];
-    h->cfg.close_hidden = (int)v[6];
-    h->cfg.far_hidden = (int)v[7];
-    h->cfg.seed = (uint64_t)v[8];
-    h->cfg.eta = eta;
-    err = h2_activation_from_name(act, &h->cfg.activation);
-    if (!err && (h->N < 1 || h->d < 1 || h->d > 3 || !(h->input_scale > 0) || !(h->output_scale > 0)))
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: damaged checkpoint (invalid /model attributes)", path);
-  }
-  if (!err) err = H2_MALLOC(h->points, (int64_t)h->N * h->d);
-  if (!err) err = h2_h5_read_rows(f, "/model/points", H2_H5_F64, 0, h->N, h->points);
-  if (!err) err = h2_h5_exists(f, "/model/output_mean", &exists);
-  if (!err && exists) {
-    err = H2_MALLOC(h->output_mean, h->N);
-    if (!err) err = h2_h5_read_rows(f, "/model/output_mean", H2_H5_F64, 0, h->N, h->output_mean);
-  }
-  if (!err) {
-    hid_t o = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
-    if (o >= 0) {
-      err = h2_h5_attr_read_int64(o, "step", &h->step, &found);
-      if (!err) err = h2_h5_attr_read_double(o, "wall_time", &h->wall_time, &found);
-      H5Gclose(o);
-    }
-  }
-  err = h2_error_sync(comm, err);
+  int err = h2_error_sync(comm, read_header_body(f, path, h));
   h2_h5_close(&f, comm);
   if (err) h2_ckpt_header_free(h);
   return err;
@@ -307,24 +321,31 @@ int h2_ckpt_check_geometry(const h2_ckpt_header *h, const char *ckpt, const doub
   return 0;
 }
 
+/* Local: the parts of the state asked for (non-NULL). */
+static int read_state_body(io_ctx *io, const h2_model *m, real *params, real *m1, real *v1, h2_adam *adam,
+                           h2_history *hist) {
+  H2_TRY(io_params(io, m, "/model", params, 0));
+  if (m1) H2_TRY(io_params(io, m, "/optimizer/m", m1, 0));
+  if (v1) H2_TRY(io_params(io, m, "/optimizer/v", v1, 0));
+  if (adam) {
+    int exists = 0, found = 0;
+    hid_t o;
+    H2_TRY(h2_h5_exists(io->file, "/optimizer", &exists));
+    H2_CHECK(exists, H2_EINPUT, "%s: no /optimizer group", io->path);
+    H2_TRY(h2_h5_group_open(io->file, "/optimizer", &o));
+    int err = h2_h5_attr_read_int64(o, "step", &adam->step, &found);
+    h2_h5_group_close(&o);
+    H2_TRY(err);
+  }
+  if (hist) H2_TRY(h2_history_read(io->file, io->path, hist));
+  return 0;
+}
+
 int h2_ckpt_read_state(const char *path, MPI_Comm comm, const h2_model *m, real *params, real *m1, real *v1,
                        h2_adam *adam, h2_history *hist) {
   io_ctx io = {.comm = comm, .write = 0, .path = path};
   H2_TRY(h2_h5_open_read(&io.file, path, comm));
-  int err = io_params(&io, m, "/model", params, 0);
-  if (!err && m1) err = io_params(&io, m, "/optimizer/m", m1, 0);
-  if (!err && v1) err = io_params(&io, m, "/optimizer/v", v1, 0);
-  if (!err && adam) {
-    hid_t o = H5Gopen2(io.file, "/optimizer", H5P_DEFAULT);
-    int found = 0;
-    if (o < 0) err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: no /optimizer group", path);
-    else {
-      err = h2_h5_attr_read_int64(o, "step", &adam->step, &found);
-      H5Gclose(o);
-    }
-  }
-  if (!err && hist) err = h2_history_read(io.file, path, hist);
-  err = h2_error_sync(comm, err);
+  int err = h2_error_sync(comm, read_state_body(&io, m, params, m1, v1, adam, hist));
   h2_h5_close(&io.file, comm);
   return err;
 }
