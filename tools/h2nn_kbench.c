@@ -166,9 +166,11 @@ static int shapes(h2_isa isa) {
 #ifdef H2NN_HAVE_LIBXSMM
   xsmm_arch = libxsmm_get_target_arch();
 #endif
-  printf("| shape M x K x 64 | | h2nn %s GFLOP/s | OpenBLAS | LIBXSMM (%s) | %s FMA peak (same rounds) | h2nn %% of peak "
-         "|\n| --- | --- | --- | --- | --- | --- | --- |\n",
-         ks->name, xsmm_arch, ks->name);
+  /* OpenBLAS's core as it chose it (or OPENBLAS_CORETYPE): Debian 12's 0.3.21 takes some newer CPUs
+   * for "Prescott" and runs SSE3 kernels (docs/performance.md) */
+  printf("| shape M x K x 64 | | h2nn %s GFLOP/s | OpenBLAS (%s) | LIBXSMM (%s) | %s FMA peak (same rounds) | h2nn %% "
+         "of peak |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+         ks->name, openblas_get_corename(), xsmm_arch, ks->name);
   for (size_t s = 0; s < sizeof SHAPES / sizeof SHAPES[0]; s++) {
     const shape *sh = &SHAPES[s];
     int M = sh->M, K = sh->K, lda = sh->trans ? M : K;
