@@ -61,14 +61,6 @@ static void comms_free(h2_comms *c) {
 
 /* ------------------------------------------------------------ setup */
 
-/* parameters every rank of a model group holds (coarse maps and transfers) */
-static int64_t replicated_params(const h2_model *m) {
-  int64_t n = 0;
-  for (int l = m->lmin; l <= m->L && l < m->part.p; l++) n += m->far[l].nparams;
-  for (int l = m->lmin + 1; l <= m->L && l <= m->part.p; l++) n += 2 * 2 * (int64_t)m->far[l - 1].nrows * m->r * m->r;
-  return n;
-}
-
 /* Options the input file's root attributes may set (unless on the command line). */
 static int apply_file_attributes(h2_options *opt, const int *set, h2_data *ds) {
   const h2_cli *cli = h2_options_cli();
@@ -355,9 +347,8 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
     h2_ckpt_header_free(&hdr);
     H2_TRY(err);
   }
-  /* parameters of the model: own rows summed over the group, replicated ones once */
+  /* parameters of the model: every row has one owner in the group */
   int64_t np = n;
-  if (c->mrank != 0) np -= replicated_params(m);
   H2_MPI(MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model));
   tr->train_error = tr->test_error = NAN;
   tr->ckpt_written = -1;
@@ -406,7 +397,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   batch_ids(tr, it);
   /* a failed read on any rank stops every rank here, before any collective */
   H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, m->zc[0], tr->bt)));
-  double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m), wait0 = h2_model_comm_wait(m);
+  double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m), wait0 = h2_model_comm_wait(m), cb0 = h2_model_coarse_bytes(m);
   double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
   /* One replica: every gradient block is final as soon as the backward pass
    * has produced it, so Adam updates it right then, while it is in cache,
@@ -428,6 +419,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   if (!fused)
     H2_MPI(MPI_Allreduce(MPI_IN_PLACE, tr->grads, (int)(m->nparams + 1), H2_MPI_REAL, MPI_SUM, tr->comm.replica));
   double t3 = MPI_Wtime();
+  tr->coarse_bytes += h2_model_coarse_bytes(m) - cb0;
   tr->comm_bytes += h2_model_comm_bytes(m) - bytes0 + (tr->comm.pm > 1 ? 2.0 * tr->b_local * sizeof(double) : 0) +
                     (!fused ? (double)(m->nparams + 1) * sizeof(real) : 0);
   *loss_out = fused ? loss : tr->grads[m->nparams];
@@ -646,6 +638,14 @@ void h2_trainer_report(h2_trainer *tr) {
   H2_MPI_ABORT(MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world), c->world);
   double halo_wait = tr->step_wait, halo_wait_max = 0;
   H2_MPI_ABORT(MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world), c->world);
+  /* the coarse tree on its busiest rank: forward + backward flops (3x the
+   * forward's) of this replica's samples, bytes sent, per iteration, and
+   * its share of the rank's flops */
+  double coarse[3] = {3.0 * h2_model_coarse_flops(&tr->model) * (double)tr->b_local,
+                      tr->iter_done_this_run ? tr->coarse_bytes / (double)tr->iter_done_this_run : 0,
+                      flops_sample > 0 ? h2_model_coarse_flops(&tr->model) / flops_sample : 0},
+         coarse_max[3];
+  H2_MPI_ABORT(MPI_Allreduce(coarse, coarse_max, 3, MPI_DOUBLE, MPI_MAX, c->world), c->world);
   if (c->rank != 0) return;
   int64_t iters = tr->iter_done_this_run;
   double bytes_iter = iters ? bytes / (double)iters : 0;
@@ -667,6 +667,10 @@ void h2_trainer_report(h2_trainer *tr) {
            phase[H2_PH_EVAL], phase[H2_PH_IO]);
     printf("h2nn_mpi: communication: %.3g bytes per iteration over all ranks (halo, coarse tree, loss, gradients), "
            "%.1f%% of the training time waiting for it\n", bytes_iter, 100 * comm_share);
+    if (tr->model.coarse) /* the model group has levels above its partition level */
+      printf("h2nn_mpi: coarse tree (levels above the model partition, one box per rank at most): %.3g flops and %.3g "
+             "bytes per iteration on the busiest rank, at most %.1f%% of a rank's flops\n", coarse_max[0], coarse_max[1],
+             100 * coarse_max[2]);
     printf("h2nn_mpi: peak memory %.1f MB summed over ranks (max %.1f MB per rank)\n", rss_sum, rss_max);
     if (tr->opt.checkpoint && *tr->opt.checkpoint) printf("h2nn_mpi: checkpoint written to %s\n", tr->opt.checkpoint);
   }
@@ -674,11 +678,12 @@ void h2_trainer_report(h2_trainer *tr) {
          "\"iterations\":%lld,"
          "\"train_error\":%.8g,\"test_error\":%.8g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
          "\"gflops_compute\":%.3f,"
-         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
+         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"coarse_flops_per_iteration_max_rank\":%.0f,"
+         "\"coarse_bytes_per_iteration_max_rank\":%.0f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
          "\"stopped\":\"%s\"}\n",
          tr->data.N, tr->data.d, c->size, c->pm, h2_kernels_get()->name, (long long)tr->nparams_global,
          (long long)tr->adam.step, tr->train_error, tr->test_error, wall, ms, gflops, gflops_compute, bytes_iter,
-         comm_share, rss_sum, rss_max,
+         comm_share, coarse_max[0], coarse_max[1], rss_sum, rss_max,
          tr->stopped == H2_STOP_SIGNAL ? "signal" : tr->stopped == H2_STOP_TIME ? "time_limit" : "completed");
   fflush(stdout);
 }

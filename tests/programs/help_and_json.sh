@@ -70,7 +70,8 @@ run_ok 2 noattr "$H2NN_MPI" --iterations 2 --batch-size 16 good.h5
 
 # The JSON line of a training run.
 for f in mode N ranks model_parallel isa params iterations train_error test_error seconds \
-         ms_per_iteration gflops gflops_compute comm_bytes_per_iteration comm_share peak_rss_mb; do
+         ms_per_iteration gflops gflops_compute comm_bytes_per_iteration comm_share coarse_flops_per_iteration_max_rank \
+         coarse_bytes_per_iteration_max_rank peak_rss_mb; do
   v=$(json_field "$f" attr.out)
   [ -n "$v" ] || fail "JSON field $f is empty"
 done
