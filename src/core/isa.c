@@ -2,7 +2,11 @@
 #include "h2nn/core/isa.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <cblas.h>
 
 #include "h2nn/util/error.h"
 
@@ -69,4 +73,26 @@ int h2_isa_select(const char *name, const char *what) {
     return 0;
   }
   H2_FAIL(H2_EINPUT, "%s '%s': expected generic, avx2, avx512 or auto", what, name);
+}
+
+const char *h2_blas_core(void) {
+  const char *core = openblas_get_corename();
+  return core ? core : "?";
+}
+
+const char *h2_blas_fallback(void) {
+  const char *set = getenv("OPENBLAS_CORETYPE");
+  if (set && *set) return NULL;
+#if defined(H2NN_X86_KERNELS)
+  static const char *const generic_cores[] = {"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Katmai",
+                                              "Coppermine", "Northwood", "Banias", "Atom", "Unknown"};
+  const char *core = h2_blas_core();
+  int generic = 0;
+  for (size_t i = 0; i < sizeof generic_cores / sizeof *generic_cores; i++)
+    if (!strcasecmp(core, generic_cores[i])) generic = 1;
+  if (!generic) return NULL;
+  if (h2_isa_supported(H2_ISA_AVX512)) return "SkylakeX";
+  if (h2_isa_supported(H2_ISA_AVX2)) return "Haswell";
+#endif
+  return NULL;
 }

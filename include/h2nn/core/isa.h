@@ -81,4 +81,14 @@ int h2_isa_supported(h2_isa isa);
 const h2_kernels *h2_isa_table(h2_isa isa);
 const char *h2_isa_name(h2_isa isa);
 
+/* OpenBLAS's own run-time kernel choice (the products the generic set and the
+ * double-precision build hand to it): its core name, e.g. "SkylakeX".  When
+ * OpenBLAS does not know the CPU it falls back to SSE3 kernels ("Prescott"):
+ * Debian 12's 0.3.21 does so on Intel Sapphire/Emerald Rapids, 5-7x below
+ * the CPU's speed.  h2_blas_fallback() then returns the OPENBLAS_CORETYPE that
+ * matches the CPU's vectors ("SkylakeX" for AVX-512, "Haswell" for AVX2), and
+ * NULL when OpenBLAS's choice is fine or OPENBLAS_CORETYPE is already set. */
+const char *h2_blas_core(void);
+const char *h2_blas_fallback(void);
+
 #endif
