@@ -6,6 +6,7 @@
 #endif
 
 #include "h2nn/util/error.h"
+#include "h2nn/core/isa.h"
 #include "h2nn/app/options.h"
 #include "h2nn/app/plan.h"
 #include "h2nn/app/signals.h"
@@ -27,6 +28,9 @@ static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
     if (rank == 0) h2_cli_print_help(cli);
     return 0;
   }
+  /* the kernel set, once for the process (isa.h): --isa, else $H2NN_ISA, else the best the CPU runs */
+  err = opt.isa ? h2_isa_select(opt.isa, "--isa") : h2_isa_select(getenv("H2NN_ISA"), "H2NN_ISA");
+  H2_TRY(h2_error_sync(world, err));
   if (opt.plan) return h2_plan(&opt, set, npos ? pos[0] : NULL, world);
 #ifdef H2NN_SIMULATE
   /* the SimGrid build (docs/scaling.md): timing of the training step on synthetic data only */

@@ -27,6 +27,7 @@ typedef struct {
   int all;
   int64_t synthetic, dim, synthetic_samples;
   int quiet;
+  const char *isa; /* kernel set (NULL: $H2NN_ISA, else auto) */
   /* planning (--plan) */
   int plan;
   int64_t plan_ranks;
