@@ -156,11 +156,7 @@ static void backward_input(const h2_bsmap *m, int k, int i, const real *W, const
     int s = m->colslot[e];
     int64_t cnt = (int64_t)BS_W(m, k - 1, s) * nb;
     real *dst = dzin + BS_AOFF(m, k - 1, s) * nb;
-#ifndef H2NN_DOUBLE
-    h2_kernels_get()->add(1, cnt, src, cnt, dst, cnt);
-#else
     for (int64_t t = 0; t < cnt; t++) dst[t] += src[t];
-#endif
     src += cnt;
   }
 }

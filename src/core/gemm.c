@@ -63,7 +63,8 @@ void h2_gemm_grad(int M, int K, int nb, const real *Y, const real *X, real *G, i
     float *XT = work, *T = work + (size_t)k16 * nb;
     ks->transpose_pad(K, nb, X, XT, k16);
     ks->gemm(0, M, nb, k16, Y, nb, XT, 0, NULL, 0, T);
-    ks->add(M, K, T, k16, G, ldg);
+    for (int i = 0; i < M; i++)
+      for (int k = 0; k < K; k++) G[(size_t)i * ldg + k] += T[(size_t)i * k16 + k];
     return;
   }
 #else

@@ -120,8 +120,5 @@ const h2_kernels h2_kernels_avx512 = {
     .relu_bias_grad = k_relu_bias_grad,
     .loss_sums64 = k_loss_sums64,
     .adam = k_adam,
-    .add = k_add,
-    .mix2 = k_mix2,
-    .loss_grad = k_loss_grad,
 };
 #endif

@@ -84,30 +84,4 @@ static void k_transpose_pad_tail(int K, int n, int j0, const float *X, float *XT
     for (int k = 0; k < kpad; k++) XT[(size_t)j * kpad + k] = k < K ? X[(size_t)k * n + j] : 0;
 }
 
-/* dst[r, c] += src[r, c] for r < rows, c < cols (row strides lds, ldd): the
- * gradient product's G += T[:, :K] and the backward pass's dzin += W^T dz */
-static void k_add(int rows, int64_t cols, const float *restrict src, int64_t lds, float *restrict dst, int64_t ldd) {
-  for (int r = 0; r < rows; r++) {
-    const float *s = src + r * lds;
-    float *d = dst + r * ldd;
-    for (int64_t c = 0; c < cols; c++) d[c] += s[c];
-  }
-}
-
-/* dst[t] = (float)(a x[t] + b y[t]) in double (the synthetic data's sample mix) */
-static void k_mix2(int64_t n, double a, const float *restrict x, double b, const float *restrict y,
-                   float *restrict dst) {
-  for (int64_t t = 0; t < n; t++) dst[t] = (float)(a * x[t] + b * y[t]);
-}
-
-/* dw[i, s0+s] = (float)((w[i, s0+s] - t[i, s0+s]) c[s]) in double, i < npts, s < ns; w, t, dw (npts x n) */
-static void k_loss_grad(int64_t npts, const float *restrict w, const float *restrict t, int n, int s0, int ns,
-                        const double *restrict c, float *restrict dw) {
-  for (int64_t i = 0; i < npts; i++) {
-    const float *wi = w + i * n + s0, *ti = t + i * n + s0;
-    float *di = dw + i * n + s0;
-    for (int s = 0; s < ns; s++) di[s] = (float)(((double)wi[s] - (double)ti[s]) * c[s]);
-  }
-}
-
 #endif

@@ -8,7 +8,6 @@
 
 #include "h2nn/util/error.h"
 #include "h2nn/core/gemm.h"
-#include "h2nn/core/isa.h"
 #include "h2nn/io/input_file.h"
 #include "h2nn/util/rng.h"
 
@@ -206,7 +205,7 @@ static int sample_row(h2_data *ds, int set, int kind, int64_t id, int64_t t0, in
     double a = 0.5 + h2_rng_uniform(1, stream, 0, (uint64_t)id), b = 2 * h2_rng_uniform(1, stream, 1, (uint64_t)id) - 1;
     const float *p0 = ds->pool + ((kind * H2_SYNTH_POOL) + id % H2_SYNTH_POOL) * n + t0;
     const float *p1 = ds->pool + ((kind * H2_SYNTH_POOL) + (id / H2_SYNTH_POOL + id + 1) % H2_SYNTH_POOL) * n + t0;
-    h2_kernels_get()->mix2(nt, a, p0, b, p1, dst); /* the active kernel set's loop (isa.h) */
+    for (int64_t t = 0; t < nt; t++) dst[t] = (real)(a * p0[t] + b * p1[t]);
     return 0;
   }
   if (ds->cache[set][kind]) {

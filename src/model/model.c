@@ -705,13 +705,9 @@ double h2_loss_finish(h2_model *m, const real *t, int nb, const double *sums, in
       int ns = nb - s0 < LOSS_CHUNK ? nb - s0 : LOSS_CHUNK;
       double c[LOSS_CHUNK];
       for (int s = 0; s < ns; s++) c[s] = 2.0 / (total_batch * sums[2 * (s0 + s) + 1]);
-#ifndef H2NN_DOUBLE
-      h2_kernels_get()->loss_grad(own_points(m), w, t, nb, s0, ns, c, m->dw);
-#else
       for (int64_t i = 0; i < own_points(m); i++)
         for (int s = 0; s < ns; s++)
           m->dw[i * nb + s0 + s] = (real)(((double)w[i * nb + s0 + s] - (double)t[i * nb + s0 + s]) * c[s]);
-#endif
     }
   }
   return loss / total_batch;

@@ -9,8 +9,7 @@
  *            transposes                                    (kernels_avx2.c)
  *   generic  portable C (any CPU, aarch64 included): block products through
  *            OpenBLAS, which picks its own kernels at run time (kernels_generic.c)
- * The short loops (ReLU mask and bias gradient, loss sums and gradient, Adam,
- * the gradient accumulations, the synthetic data's sample mix) are written
+ * The short loops (ReLU mask and bias gradient, loss sums, Adam) are written
  * once (kernels_common.h) and compiled into each set with its ISA flags, so
  * the compiler vectorises them for that ISA.  Each kernel file alone gets its
  * ISA's compiler flags (CMakeLists.txt); nothing outside it does, so the
@@ -66,12 +65,6 @@ typedef struct {
                       double *st);
   /* Adam on n entries: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= a m / (sqrt(v inv_c2) + eps); g = 0 */
   void (*adam)(int64_t n, float *p, float *g, float *m, float *v, const h2_adam_coef *c);
-  /* dst[r, c] += src[r, c], r < rows, c < cols; row strides lds, ldd */
-  void (*add)(int rows, int64_t cols, const float *src, int64_t lds, float *dst, int64_t ldd);
-  /* dst[t] = (float)(a x[t] + b y[t]) in double, t < n */
-  void (*mix2)(int64_t n, double a, const float *x, double b, const float *y, float *dst);
-  /* dw[i, s0+s] = (float)((w[i, s0+s] - t[i, s0+s]) c[s]) in double for i < npts, s < ns; w, t, dw (npts x n) */
-  void (*loss_grad)(int64_t npts, const float *w, const float *t, int n, int s0, int ns, const double *c, float *dw);
 } h2_kernels;
 
 /* The active set (picks the best one the CPU supports on first use). */
