@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 build=${1:-build}
 pkgs=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-openmpi-dev
       hdf5-tools check librandom123-dev libgsl-dev gnuplot-nox python3-numpy python3-h5py
-      slurm-wlm munge procps)
+      slurm-wlm munge procps simgrid libsimgrid-dev)
+# LIBXSMM (x86-64 only): tools/h2nn_kbench compares h2nn's block kernels with its JIT kernels
+[ "$(dpkg --print-architecture)" = amd64 ] && pkgs+=(libxsmm-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

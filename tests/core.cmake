@@ -5,6 +5,11 @@ h2nn_check_test(test_model test_model.c h2nn_model_d)
 h2nn_check_test(test_model_float test_model_float.c h2nn_model_f)
 h2nn_check_test(test_gemm test_gemm.c h2nn_core_f)
 h2nn_check_test(test_schedule test_schedule.c h2nn_core_f)
+# The build flags: the default build is portable (no -march), H2NN_ARCH and a
+# user's CMAKE_C_FLAGS_RELEASE are honoured (configures three scratch trees).
+add_test(NAME portable_build COMMAND ${CMAKE_COMMAND} -DSRC=${PROJECT_SOURCE_DIR}
+         -DWORK=${CMAKE_CURRENT_BINARY_DIR}/portable_build -P ${CMAKE_CURRENT_SOURCE_DIR}/portable_build.cmake)
+set_tests_properties(portable_build PROPERTIES TIMEOUT 300)
 
 # Distribution: every split P = P_d x P_m of 1, 2, 3, 4, 8 and 16 ranks against one
 # rank (8 and 16 model-parallel ranks exercise one and two coarse levels), and

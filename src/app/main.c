@@ -1,9 +1,14 @@
 /* main.c — h2nn_mpi: parse, build, train (or predict), report. */
 #include <mpi.h>
 #include <stdlib.h>
+#ifdef H2NN_SIMULATE
+#include <xmmintrin.h>
+#endif
 
 #include "h2nn/util/error.h"
+#include "h2nn/core/isa.h"
 #include "h2nn/app/options.h"
+#include "h2nn/app/plan.h"
 #include "h2nn/app/signals.h"
 #include "h2nn/app/train.h"
 
@@ -18,18 +23,35 @@ static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
   H2_MPI(MPI_Comm_rank(world, &rank));
   int err = h2_cli_parse(cli, argc, argv, &opt, set, pos, 1, &npos, &help);
   H2_TRY(h2_error_sync(world, err));
-  if (help || opt.predict) h2_signals_uninstall(); /* only training stops at a boundary; the rest dies of them */
+  if (help || opt.predict || opt.plan) h2_signals_uninstall(); /* only training stops at a boundary; the rest dies of them */
   if (help) {
     if (rank == 0) h2_cli_print_help(cli);
     return 0;
   }
+  /* the kernel set, once for the process (isa.h): --isa, else $H2NN_ISA, else the best the CPU runs */
+  err = opt.isa ? h2_isa_select(opt.isa, "--isa") : h2_isa_select(getenv("H2NN_ISA"), "H2NN_ISA");
+  H2_TRY(h2_error_sync(world, err));
+  if (opt.plan) return h2_plan(&opt, set, npos ? pos[0] : NULL, world);
+#ifdef H2NN_SIMULATE
+  /* the SimGrid build (docs/scaling.md): timing of the training step on synthetic data only */
+  const char *file_opt = npos ? pos[0] : opt.predict ? "--predict" : opt.resume ? "--resume" :
+                         (opt.checkpoint && *opt.checkpoint) ? "--checkpoint" : NULL;
+  if (file_opt)
+    H2_TRY(h2_error_sync(world, h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                                             "%s: this is the simulation build (SimGrid SMPI): it trains on --synthetic N "
+                                             "only, without files; use the normal build for input files and checkpoints",
+                                             file_opt)));
+  _mm_setcsr(_mm_getcsr() | 0x8040); /* flush denormals: shared (folded) buffers hold arbitrary numbers */
+#endif
   if (opt.predict) return h2_predict(&opt, npos ? pos[0] : NULL, world);
   h2_trainer tr;
   err = h2_trainer_setup(&tr, &opt, set, npos ? pos[0] : NULL, world);
   if (!err) err = h2_trainer_run(&tr);
   if (!err) h2_trainer_report(&tr);
   if (!err) *interrupted = tr.stopped != H2_STOP_COMPLETED;
+#ifndef H2NN_SIMULATE /* (the simulation build's big buffers are SimGrid-shared: the process end releases them) */
   h2_trainer_free(&tr);
+#endif
   return err;
 }
 

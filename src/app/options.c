@@ -55,6 +55,11 @@ static const h2_opt_spec opts[] = {
     {"synthetic", H2_OPT_INT, "0", "N", "benchmark: train on random data on a uniform grid of about N points (no input file)", OFF(synthetic), 0, 0, 1e10},
     {"dim", H2_OPT_INT, "1", "D", "with --synthetic: dimension of the grid (1, 2 or 3)", OFF(dim), 0, 1, 3},
     {"synthetic-samples", H2_OPT_INT, "4096", "S", "with --synthetic: training samples (generated on the fly)", OFF(synthetic_samples), 0, 1, BIG},
+    {"isa", H2_OPT_STRING, NULL, "SET", "kernel set: generic, avx2, avx512 or auto (default: the environment variable H2NN_ISA, else auto = the fastest this CPU runs); a set the CPU cannot run is an error", OFF(isa), 0, 0, 0},
+    /* planning (src/app/plan.c; docs/scaling.md) */
+    {"plan", H2_OPT_FLAG, NULL, NULL, "do not train: on one process, build the tree and the partition for --plan-ranks ranks and print each rank's parameters, Adam moments, activations, halo bytes, coarse-tree work, predicted peak memory and time per iteration", OFF(plan), 0, 0, 0},
+    {"plan-ranks", H2_OPT_INT, "0", "P", "with --plan: the rank count to plan for (0 = the ranks of this run)", OFF(plan_ranks), 0, 0, 1 << 24},
+    {"memory-per-rank", H2_OPT_REAL, "0", "MB", "with --plan: warn when a rank's predicted peak memory exceeds MB (0 = no limit)", OFF(memory_per_rank_mb), 0, 0, BIG},
     {"quiet", H2_OPT_FLAG, NULL, NULL, "print only errors and the final JSON line", OFF(quiet), 0, 0, 0},
 };
 
@@ -62,7 +67,8 @@ static const h2_cli cli = {
     .program = "h2nn_mpi",
     .usage = "h2nn_mpi [options] INPUT.h5\n"
              "       h2nn_mpi --predict CKPT.h5 --output PRED.h5 [--all] INPUT.h5\n"
-             "       h2nn_mpi --synthetic N --dim D [options]",
+             "       h2nn_mpi --synthetic N --dim D [options]\n"
+             "       h2nn_mpi --plan --plan-ranks P [--memory-per-rank MB] (INPUT.h5 | --synthetic N --dim D) [options]",
     .description = "Train an H2-matrix neural network on the pairs (/train/input, /train/output) of INPUT.h5,\n"
                    "report the mean relative error on /test, and write a checkpoint. Run it under mpirun:\n"
                    "the P ranks form P/PM data-parallel replicas of PM model-parallel ranks each.",

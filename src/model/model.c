@@ -642,11 +642,17 @@ int64_t h2_model_activation_bytes(const h2_model *m) { return m->mem_len * (int6
 static int64_t own_points(const h2_model *m) { return BS_AOFF(&m->close, m->zeta, m->close.nrows); }
 
 /* se[s] += sum_i (w_is - t_is)^2, st[s] += sum_i (t_is + o_i)^2 for the 64
- * samples s0.. of every row i, in double: 8 x 8 accumulators in GCC vector
- * types (the plain loop was left scalar by the compiler) */
+ * samples s0.. of every row i, in double: float32 through the active kernel
+ * set (isa.h: 8 x 8 accumulators in GCC vector types, vectorised for the CPU) */
 enum { LOSS_CHUNK = 64 };
+#ifndef H2NN_DOUBLE
+#include "h2nn/core/isa.h"
+static void loss_sums64(int64_t npts, const real *w, const real *t, const real *offset, int nb, int s0, double *se,
+                        double *st) {
+  h2_kernels_get()->loss_sums64(npts, w, t, offset, nb, s0, se, st);
+}
+#else
 typedef double v8d __attribute__((vector_size(64)));
-typedef real v8r __attribute__((vector_size(8 * sizeof(real))));
 static void loss_sums64(int64_t npts, const real *w, const real *t, const real *offset, int nb, int s0, double *se,
                         double *st) {
   v8d ae[8] = {0}, at[8] = {0};
@@ -654,10 +660,9 @@ static void loss_sums64(int64_t npts, const real *w, const real *t, const real *
     const real *wi = w + i * nb + s0, *ti = t + i * nb + s0;
     double o = offset ? offset[i] : 0;
     for (int v = 0; v < 8; v++) {
-      v8r wv, tv;
-      memcpy(&wv, wi + 8 * v, sizeof wv);
-      memcpy(&tv, ti + 8 * v, sizeof tv);
-      v8d wd = __builtin_convertvector(wv, v8d), td = __builtin_convertvector(tv, v8d);
+      v8d wd, td;
+      memcpy(&wd, wi + 8 * v, sizeof wd);
+      memcpy(&td, ti + 8 * v, sizeof td);
       v8d e = wd - td, ts = td + o;
       ae[v] += e * e;
       at[v] += ts * ts;
@@ -666,6 +671,7 @@ static void loss_sums64(int64_t npts, const real *w, const real *t, const real *
   memcpy(se, ae, sizeof ae);
   memcpy(st, at, sizeof at);
 }
+#endif
 
 void h2_loss_partial(const h2_model *m, const real *t, const real *offset, int nb, double *sums) {
   const real *w = m->zc[m->zeta];

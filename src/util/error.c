@@ -1,6 +1,8 @@
 /* error.c — the error record, its propagation trace and collective agreement.
  * See error.h for the contract. */
+#ifndef _DEFAULT_SOURCE /* (smpicc defines it) */
 #define _DEFAULT_SOURCE /* posix_memalign, madvise */
+#endif
 #include "h2nn/util/error.h"
 
 #include <stdarg.h>
@@ -91,7 +93,24 @@ int h2_malloc_(void **p, size_t bytes, const char *file, int line) {
   return 0;
 }
 
+#ifdef H2NN_SIMULATE
+#include <smpi/smpi.h>
+#endif
+
 int h2_calloc_big_(void **p, size_t bytes, const char *file, int line) {
+#ifdef H2NN_SIMULATE
+  /* The simulation build (SimGrid SMPI, all ranks in one process): these
+   * buffers' contents do not change the timing of the training step, so with
+   * --cfg=smpi/shared-malloc:global every rank's copy folds onto the same
+   * physical pages (thousands of ranks in a few GB); with :no it is plain
+   * memory.  Never freed (the simulated run ends with the process). */
+  if (bytes >= ((size_t)64 << 10)) {
+    *p = smpi_shared_malloc(bytes, file, line);
+    if (!*p) return h2_error_set(file, line, H2_EMEM, "out of memory allocating %zu bytes", bytes);
+    memset(*p, 0, bytes);
+    return 0;
+  }
+#endif
   const size_t huge = (size_t)2 << 20;
   if (bytes < 2 * huge) return h2_calloc_(p, bytes, file, line);
   size_t rounded = (bytes + huge - 1) / huge * huge;

@@ -31,6 +31,11 @@ typedef struct {
   int all;
   int64_t synthetic, dim, synthetic_samples;
   int quiet;
+  const char *isa; /* kernel set (NULL: $H2NN_ISA, else auto) */
+  /* planning (--plan) */
+  int plan;
+  int64_t plan_ranks;
+  double memory_per_rank_mb;
 } h2_options;
 
 /* The h2nn_mpi option table. */
