@@ -4,6 +4,7 @@ h2nn_check_test(test_tree test_tree.c h2nn_geom)
 h2nn_check_test(test_model test_model.c h2nn_model_d)
 h2nn_check_test(test_model_float test_model_float.c h2nn_model_f)
 h2nn_check_test(test_gemm test_gemm.c h2nn_core_f)
+h2nn_check_test(test_schedule test_schedule.c h2nn_core_f)
 # The build flags: the default build is portable (no -march), H2NN_ARCH and a
 # user's CMAKE_C_FLAGS_RELEASE are honoured (configures three scratch trees).
 add_test(NAME portable_build COMMAND ${CMAKE_COMMAND} -DSRC=${PROJECT_SOURCE_DIR}

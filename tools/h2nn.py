@@ -47,7 +47,8 @@ class _Map:
     layer k the blocks of row i side by side, an (out_i x sum in_j) matrix,
     so a layer is one product per row with the stacked inputs."""
 
-    def __init__(self, path, grp, widths, zeta):
+    def __init__(self, path, grp, widths, zeta, wgrp=None):
+        wgrp = grp if wgrp is None else wgrp  # the weights: /model's, or the averaged ones of /ema
         rowptr = _dataset(path, grp, "rowptr", np.int64, 1)
         col = _dataset(path, grp, "col", np.int64, 1)
         nboxes = widths.shape[1]
@@ -56,15 +57,15 @@ class _Map:
         if col.size and (col.min() < 0 or col.max() >= nboxes):
             raise CheckpointError(f"{path}: {grp.name}/col has a box outside 0..{nboxes - 1}")
         self.nboxes = nboxes
-        self.active = col.size > 0 and "layer_1" in grp
+        self.active = col.size > 0 and "layer_1" in wgrp
         self.rows = []
         if not self.active:
             return
         layers = []
         for k in range(1, zeta + 1):
             wo, wi = widths[k], widths[k - 1]
-            W = _dataset(path, grp, f"layer_{k}/W", np.float32, 1).astype(np.float64)
-            b = _dataset(path, grp, f"layer_{k}/b", np.float32, 1).astype(np.float64)
+            W = _dataset(path, wgrp, f"layer_{k}/W", np.float32, 1).astype(np.float64)
+            b = _dataset(path, wgrp, f"layer_{k}/b", np.float32, 1).astype(np.float64)
             need_W = sum(int(wo[i]) * int(wi[col[rowptr[i]:rowptr[i + 1]]].sum()) for i in range(nboxes))
             if W.size != need_W or b.size != int(wo.sum()):
                 raise CheckpointError(f"{path}: {grp.name}/layer_{k} has {W.size} weights and {b.size} biases, "
@@ -162,6 +163,9 @@ class Operator:
             if self.output_mean is not None and self.output_mean.shape != (N,):
                 raise CheckpointError(f"{path}: /model/output_mean does not have N = {N} values")
             self.leaf_start = np.concatenate(([0], np.cumsum(self.leaf_sizes)))
+            # a checkpoint trained with --ema predicts with the averaged weights (/ema, same layout)
+            wg = f["ema"] if "ema" in f else g
+            self.averaged = "ema" in f
 
             # widths per layer and box (docs/design.md §2.4): own width in and out, hidden in between
             n = self.leaf_sizes
@@ -169,7 +173,7 @@ class Operator:
                                           else np.full(1 << L, self.close_hidden) for k in range(zeta + 1)])
             if "close" not in g:
                 raise CheckpointError(f"{path}: no group /model/close")
-            self.close = _Map(path, g["close"], self.close_widths, zeta)
+            self.close = _Map(path, g["close"], self.close_widths, zeta, wg["close"])
             if not self.close.active:
                 raise CheckpointError(f"{path}: /model/close has no layers")
 
@@ -186,9 +190,9 @@ class Operator:
                     w = np.array([np.full(1 << l, r if (k in (0, zeta) or self.far_hidden <= 0) else self.far_hidden)
                                   for k in range(zeta + 1)])
                     self.far_widths[l] = w
-                    self.far[l] = _Map(path, g[name], w, zeta)
-                V = _dataset(path, g, "leaf_V", np.float32, 1).astype(np.float64)
-                U = _dataset(path, g, "leaf_U", np.float32, 1).astype(np.float64)
+                    self.far[l] = _Map(path, g[name], w, zeta, wg[name])
+                V = _dataset(path, wg, "leaf_V", np.float32, 1).astype(np.float64)
+                U = _dataset(path, wg, "leaf_U", np.float32, 1).astype(np.float64)
                 if V.size != r * N or U.size != r * N:
                     raise CheckpointError(f"{path}: /model/leaf_V and leaf_U must hold r N = {r * N} values")
                 s = self.leaf_start
@@ -196,7 +200,7 @@ class Operator:
                 self.Ut = [U[r * s[k]:r * s[k + 1]].reshape(int(n[k]), r) for k in range(1 << L)]
                 for l in range(self.lmin + 1, L + 1):
                     for key, store in (("transfer_up", self.T), ("transfer_down", self.S)):
-                        a = _dataset(path, g, f"{key}/level_{l}", np.float32, 1).astype(np.float64)
+                        a = _dataset(path, wg, f"{key}/level_{l}", np.float32, 1).astype(np.float64)
                         if a.size != (r * r) << l:
                             raise CheckpointError(f"{path}: /model/{key}/level_{l} must hold 2^{l} r^2 values")
                         store[l] = a.reshape(1 << l, r, r)

@@ -67,7 +67,8 @@ enum {
 typedef struct h2nn_operator h2nn_operator;
 
 /* Collective over comm: read checkpoint `path` and build the network on
- * every rank.  On success *op is the operator, else NULL. */
+ * every rank, with its averaged weights when it has them (trained with
+ * --ema), as --predict does.  On success *op is the operator, else NULL. */
 H2NN_API int h2nn_open(const char *path, MPI_Comm comm, h2nn_operator **op);
 
 /* Local: y = operator(x) for `nsamples` samples; x and y are nsamples x N

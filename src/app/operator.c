@@ -28,7 +28,10 @@ int h2_operator_open(h2_operator *op, const char *ckpt, MPI_Comm comm) {
   memset(op, 0, sizeof *op);
   H2_TRY(h2_ckpt_read_header(ckpt, comm, &op->h));
   H2_TRY(h2_error_sync(comm, operator_build(op)));
-  return h2_ckpt_read_state(ckpt, comm, &op->model, op->params, NULL, NULL, NULL, NULL);
+  H2_TRY(h2_ckpt_read_state(ckpt, comm, &op->model, op->params, NULL, NULL, NULL, NULL));
+  /* a checkpoint with averaged weights (--ema, group /ema) is applied with
+   * them: they are what training evaluated and what tools/h2nn.py uses */
+  return h2_ckpt_read_extras(ckpt, comm, &op->model, op->params, &op->has_ema, NULL, NULL, NULL, 0, NULL, 0);
 }
 
 int h2_operator_apply(h2_operator *op, int nb, int64_t first_id, const double *x, double *y) {

@@ -13,6 +13,7 @@
 
 #include "h2nn/app/signals.h"
 #include "h2nn/io/checkpoint.h"
+#include "h2nn/core/ema.h"
 #include "h2nn/model/cheb.h"
 #include "h2nn/core/isa.h"
 #include "h2nn/core/kernel.h"
@@ -210,9 +211,12 @@ static int setup_local(h2_trainer *tr, const int *set, const char *input) {
     H2_TRY(h2_data_synthetic(&tr->data, opt->synthetic, (int)opt->dim, opt->synthetic_samples, (uint64_t)opt->seed));
   } else {
     if (!input) H2_FAIL(H2_EINPUT, "no input file given (usage: h2nn_mpi [options] INPUT.h5; see --help)");
-    H2_TRY(h2_data_open_file(&tr->data, input, opt->center_output, world));
+    if (opt->center_output && opt->no_center_output)
+      H2_FAIL(H2_EINPUT, "--center-output and --no-center-output contradict each other (give at most one)");
+    H2_TRY(h2_data_open_file(&tr->data, input, opt->center_output ? 1 : opt->no_center_output ? 0 : -1, world));
     H2_TRY(apply_file_attributes(opt, set, &tr->data));
   }
+  if (!(opt->input_scale > 0)) opt->input_scale = h2_auto_input_scale(&tr->data); /* automatic (validation.c) */
   tr->data.input_scale *= opt->input_scale;
   return setup_deadline(tr);
 }
@@ -284,7 +288,10 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
       cfg = hdr.cfg; /* the checkpoint fixes the model */
       ds->input_scale = hdr.input_scale;
       ds->output_scale = hdr.output_scale;
-      if ((hdr.output_mean != NULL) != (ds->output_mean != NULL))
+      if (!opt->center_output && !opt->no_center_output) /* automatic: the checkpoint's choice */
+        err = h2_data_set_centring(ds, hdr.output_mean);
+      if (err) {
+      } else if ((hdr.output_mean != NULL) != (ds->output_mean != NULL))
         err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--resume %s: the checkpoint was trained %s --center-output",
                            opt->resume, hdr.output_mean ? "with" : "without");
       else if (hdr.output_mean) memcpy(ds->output_mean, hdr.output_mean, sizeof(double) * (size_t)ds->N);
@@ -292,6 +299,8 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   }
   if (!err && cfg.leaf_size > ds->N)
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--leaf-size %d is larger than N = %d", cfg.leaf_size, ds->N);
+  if (!set[h2_cli_find(h2_options_cli(), "batch-size")] && opt->batch_size > ds->count[0] && ds->count[0] > 0)
+    opt->batch_size = ds->count[0]; /* the default batch on a small training set: all of it */
   if (!err && opt->batch_size > ds->count[0])
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--batch-size %lld is larger than the training set (%lld samples%s%s)",
                        (long long)opt->batch_size, (long long)ds->count[0], ds->path ? " in " : "", ds->path ? ds->path : "");
@@ -349,6 +358,7 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
     h2_ckpt_header_free(&hdr);
     H2_TRY(err);
   }
+  H2_TRY(h2_accuracy_setup(tr, set));
   /* parameters of the model: every row has one owner in the group */
   int64_t np = n;
   H2_MPI(MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model));
@@ -364,17 +374,19 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
 static void batch_ids(h2_trainer *tr, int64_t it) {
   int64_t epoch = it / tr->batches_per_epoch, pos = it % tr->batches_per_epoch;
   if (epoch != tr->order_epoch) {
-    h2_rng_shuffle(tr->order, tr->data.count[0], (uint64_t)tr->opt.seed, (uint64_t)epoch);
+    h2_rng_shuffle(tr->order, tr->n_train, (uint64_t)tr->opt.seed, (uint64_t)epoch);
     tr->order_epoch = epoch;
   }
   for (int64_t s = 0; s < tr->b_local; s++) tr->ids[s] = tr->order[pos * tr->opt.batch_size + tr->b_first + s];
+  if (tr->train_ids) /* a validation set is held out: order indexes the samples trained on */
+    for (int64_t s = 0; s < tr->b_local; s++) tr->ids[s] = tr->train_ids[tr->ids[s]];
 }
 
 /* forward + loss over nb samples already in zc[0] (inputs) and bt (targets); returns the replica's
  * share of the batch loss (normalised by total) and adds errors */
-static double forward_loss(h2_trainer *tr, int nb, int64_t total, int set_grad, double *err_sum) {
+static double forward_loss(h2_trainer *tr, const real *params, int nb, int64_t total, int set_grad, double *err_sum) {
   h2_model *m = &tr->model;
-  h2_model_forward(m, tr->params, nb); /* the inputs were fetched into m->zc[0] */
+  h2_model_forward(m, params, nb); /* the inputs were fetched into m->zc[0] */
   h2_loss_partial(m, tr->bt, tr->data.offset, nb, tr->sums);
   if (tr->comm.pm > 1)
     H2_MPI_ABORT(MPI_Allreduce(MPI_IN_PLACE, tr->sums, 2 * nb, MPI_DOUBLE, MPI_SUM, tr->comm.model), tr->comm.model);
@@ -404,7 +416,8 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   /* a failed read on any rank stops every rank here, before any collective */
   H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, m->zc[0], tr->bt)));
   double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m), wait0 = h2_model_comm_wait(m), cb0 = h2_model_coarse_bytes(m);
-  double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
+  tr->adam.lr = h2_lr_at(&tr->sched, &tr->plateau, tr->adam.step + 1); /* this step's learning rate */
+  double loss = forward_loss(tr, tr->params, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
   /* One replica: every gradient block is final as soon as the backward pass
    * has produced it, so Adam updates it right then, while it is in cache,
    * and the gradient is never stored whole (bitwise the same step as
@@ -433,6 +446,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
     H2_TRY(check_loss(*loss_out, it));
     h2_adam_step(&tr->adam, tr->params, tr->grads, tr->m1, tr->v1, m->nparams);
   }
+  if (tr->ema) h2_ema_update(tr->ema, tr->params, m->nparams, h2_ema_decay_at(tr->opt.ema, tr->adam.step));
   double t4 = MPI_Wtime();
   tr->phase[H2_PH_DATA] += t1 - t0;
   tr->phase[H2_PH_COMPUTE] += t2 - t1;
@@ -443,7 +457,11 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
 
 int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *mean_err) {
   double t0 = MPI_Wtime();
-  int64_t n = tr->data.count[set];
+  /* the training subset or the held-out validation set are rows of /train */
+  const int64_t *map = set == H2_SET_VAL ? tr->val_ids : set == H2_SET_TRAIN ? tr->train_ids : NULL;
+  int64_t n = set == H2_SET_VAL ? tr->nval : set == H2_SET_TRAIN ? tr->n_train : tr->data.count[set];
+  if (set == H2_SET_VAL) set = H2_SET_TRAIN;
+  const real *params = tr->ema ? tr->ema : tr->params; /* the averaged weights when there are */
   if (max_samples > 0 && max_samples < n) n = max_samples;
   h2_comms *c = &tr->comm;
   int64_t first = n * c->drank / c->pd, last = n * (c->drank + 1) / c->pd;
@@ -451,10 +469,10 @@ int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *me
   int err = 0;
   for (int64_t s0 = first; s0 < last && !err; s0 += tr->capacity) {
     int nb = (int)(last - s0 < tr->capacity ? last - s0 : tr->capacity);
-    for (int s = 0; s < nb; s++) tr->ids[s] = s0 + s;
+    for (int s = 0; s < nb; s++) tr->ids[s] = map ? map[s0 + s] : s0 + s;
     /* the ranks of a model group run the same chunks: agree before its collectives */
     err = h2_error_sync(c->model, h2_data_fetch(&tr->data, set, tr->ids, nb, tr->model.zc[0], tr->bt));
-    if (!err) forward_loss(tr, nb, nb, 0, &sum);
+    if (!err) forward_loss(tr, params, nb, nb, 0, &sum);
   }
   H2_TRY(h2_error_sync(c->world, err));
   if (c->pd > 1) H2_MPI(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, c->replica));
@@ -471,24 +489,31 @@ static void fmt_time(double s, char *buf, size_t n) {
   snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
 }
 
-static int checkpoint_now(h2_trainer *tr) {
+int h2_trainer_checkpoint(h2_trainer *tr, const char *path) {
   double t0 = MPI_Wtime();
   const h2_ckpt_header hd = {.points = tr->data.points, .input_scale = tr->data.input_scale,
                              .output_scale = tr->data.output_scale, .output_mean = tr->data.output_mean,
-                             .wall_time = tr->time_before + t0 - tr->t_start};
-  const h2_ckpt_state st = {.model = &tr->model, .params = tr->params, .m1 = tr->m1, .v1 = tr->v1, .adam = &tr->adam,
-                            .hist = &tr->hist, .batch_size = tr->opt.batch_size, .writer = tr->comm.drank == 0,
-                            .writer_repl = tr->comm.drank == 0 && tr->comm.mrank == 0};
+                             .wall_time = tr->time_before + t0 - tr->t_start, .auto_note = tr->auto_note};
+  h2_ckpt_attr attrs[H2_ACC_NATTRS];
+  h2_ckpt_state st = {.model = &tr->model, .params = tr->params, .m1 = tr->m1, .v1 = tr->v1, .adam = &tr->adam,
+                      .hist = &tr->hist, .batch_size = tr->opt.batch_size, .writer = tr->comm.drank == 0,
+                      .writer_repl = tr->comm.drank == 0 && tr->comm.mrank == 0};
+  h2_accuracy_ckpt_state(tr, &st, attrs); /* schedule, averaged weights, validation bookkeeping */
   /* a signal during the write only sets its flag (and interrupts no system
    * call of the writer); it is handled at the next iteration boundary */
   h2_signals_defer();
-  int err = h2_ckpt_write(&hd, &st, tr->opt.checkpoint, tr->comm.world);
+  int err = h2_ckpt_write(&hd, &st, path, tr->comm.world);
   h2_signals_resume();
   double dt = MPI_Wtime() - t0;
   tr->phase[H2_PH_IO] += dt;
   if (dt > tr->ckpt_seconds) tr->ckpt_seconds = dt;
-  if (!err) tr->ckpt_written = tr->adam.step;
+  if (!err && path == tr->opt.checkpoint) tr->ckpt_written = tr->adam.step;
   return err;
+}
+
+/* The checkpoint of --checkpoint (the best one, --keep-best, goes elsewhere). */
+static int checkpoint_now(h2_trainer *tr) {
+  return h2_trainer_checkpoint(tr, tr->opt.checkpoint);
 }
 
 /* Seconds a checkpoint will take: the longest one so far, with half of it
@@ -557,6 +582,7 @@ int h2_trainer_run(h2_trainer *tr) {
   const h2_options *o = &tr->opt;
   int64_t it = tr->adam.step, end = o->iterations;
   print_header(tr);
+  h2_accuracy_print(tr);
   double last_print = MPI_Wtime(), run_start = MPI_Wtime(), loss = NAN, loss_avg = 0;
   int64_t start_it = it, navg = 0;
   double t_boundary = MPI_Wtime(), t_last = 0, t_sum = 0, io_before = tr->phase[H2_PH_IO];
@@ -596,12 +622,14 @@ int h2_trainer_run(h2_trainer *tr) {
     }
     double now = MPI_Wtime();
     H2_TRY(h2_history_push(&tr->hist, it, tr->time_before + now - tr->t_start, loss, tr_err, te_err));
+    if (eval || it == end) H2_TRY(h2_accuracy_after_eval(tr, it, tr_err)); /* validation, best checkpoint */
     if (tr->comm.rank == 0 && !o->quiet && (eval || it == end || now - last_print >= 2.0 || it == start_it + 1)) {
       double rate = (double)(it - start_it) / (now - run_start);
       char eta[32];
       fmt_time((double)(end - it) / rate, eta, sizeof eta);
       printf("iter %7lld/%lld  loss %.4e", (long long)it, (long long)end, loss_avg / (double)navg);
       if (!isnan(tr_err)) printf("  train %.5f  test %.5f", tr_err, te_err);
+      if (!isnan(tr_err) && tr->nval) printf("  val %.5f", tr->val_error);
       printf("  %7.1f it/s  ETA %s\n", rate, eta);
       fflush(stdout);
       last_print = now;
@@ -708,6 +736,7 @@ void h2_trainer_free(h2_trainer *tr) {
   free(tr->params), free(tr->grads), free(tr->m1), free(tr->v1);
   if (tr->bt_owned) free(tr->bt);
   free(tr->sums), free(tr->ids), free(tr->order);
+  free(tr->ema), free(tr->train_ids), free(tr->val_ids);
   h2_history_free(&tr->hist);
   h2_model_free(&tr->model);
   h2_data_free(&tr->data);

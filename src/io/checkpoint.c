@@ -179,10 +179,12 @@ static int write_model_attrs(hid_t g, const h2_ckpt_header *hd, const h2_model *
   H2_TRY(h2_h5_attr_write_double(g, "input_scale", hd->input_scale, comm));
   H2_TRY(h2_h5_attr_write_double(g, "output_scale", hd->output_scale, comm));
   H2_TRY(h2_h5_attr_write_string(g, "activation", h2_activation_name(m->cfg.activation), comm));
+  if (hd->auto_note) H2_TRY(h2_h5_attr_write_string(g, "automatic_choices", hd->auto_note, comm));
   return 0;
 }
 
-/* /optimizer's attributes: Adam's step and settings, batch size, time trained. */
+/* /optimizer's attributes: Adam's step and settings, batch size, time trained,
+ * and the accuracy options' state (h2_ckpt_state attrs, schedule). */
 static int write_optimizer_attrs(hid_t g, const h2_ckpt_header *hd, const h2_ckpt_state *st, MPI_Comm comm) {
   H2_TRY(h2_h5_attr_write_int64(g, "step", st->adam->step, comm));
   H2_TRY(h2_h5_attr_write_double(g, "lr", st->adam->lr, comm));
@@ -191,6 +193,9 @@ static int write_optimizer_attrs(hid_t g, const h2_ckpt_header *hd, const h2_ckp
   H2_TRY(h2_h5_attr_write_double(g, "eps", st->adam->eps, comm));
   H2_TRY(h2_h5_attr_write_int64(g, "batch_size", st->batch_size, comm));
   H2_TRY(h2_h5_attr_write_double(g, "wall_time", hd->wall_time, comm));
+  /* learning-rate schedule, weight averaging, validation bookkeeping */
+  for (int i = 0; i < st->nattrs; i++) H2_TRY(h2_h5_attr_write_double(g, st->attrs[i].name, st->attrs[i].value, comm));
+  if (st->schedule) H2_TRY(h2_h5_attr_write_string(g, "lr_schedule", st->schedule, comm));
   return 0;
 }
 
@@ -226,6 +231,11 @@ static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state 
   H2_TRY(err);
   H2_TRY(io_params(io, m, "/optimizer/m", (real *)st->m1, 0));
   H2_TRY(io_params(io, m, "/optimizer/v", (real *)st->v1, 0));
+  /* the averaged weights: an optional group, so older checkpoints still load */
+  if (st->ema) {
+    H2_TRY(h2_h5_create_groups(f, "/ema", comm));
+    H2_TRY(io_params(io, m, "/ema", (real *)st->ema, 0));
+  }
   return h2_history_write(f, st->hist, w0, comm);
 }
 
@@ -351,6 +361,41 @@ int h2_ckpt_read_state(const char *path, MPI_Comm comm, const h2_model *m, real 
   io_ctx io = {.comm = comm, .write = 0, .path = path};
   H2_TRY(h2_h5_open_read(&io.file, path, comm));
   int err = h2_error_sync(comm, read_state_body(&io, m, params, m1, v1, adam, hist));
+  h2_h5_close(&io.file, comm);
+  return err;
+}
+
+/* Local: the optional parts asked for (see h2_ckpt_read_extras). */
+static int read_extras_body(io_ctx *io, const h2_model *m, real *ema, int *has_ema, const char *const *names,
+                            double *values, int *found, int n, char *schedule, size_t schedule_size) {
+  int exists = 0;
+  if (ema) {
+    H2_TRY(h2_h5_exists(io->file, "/ema", &exists));
+    if (exists) H2_TRY(io_params(io, m, "/ema", ema, 0));
+    if (has_ema) *has_ema = exists;
+  }
+  if (n == 0 && !schedule) return 0;
+  H2_TRY(h2_h5_exists(io->file, "/optimizer", &exists));
+  if (!exists) return 0;
+  hid_t o;
+  H2_TRY(h2_h5_group_open(io->file, "/optimizer", &o));
+  int err = 0, fs = 0;
+  for (int i = 0; i < n && !err; i++) err = h2_h5_attr_read_double(o, names[i], &values[i], &found[i]);
+  if (!err && schedule) err = h2_h5_attr_read_string(o, "lr_schedule", schedule, schedule_size, &fs);
+  h2_h5_group_close(&o);
+  return err;
+}
+
+int h2_ckpt_read_extras(const char *path, MPI_Comm comm, const h2_model *m, real *ema, int *has_ema,
+                        const char *const *names, double *values, int *found, int n, char *schedule,
+                        size_t schedule_size) {
+  io_ctx io = {.comm = comm, .write = 0, .path = path};
+  if (has_ema) *has_ema = 0;
+  if (schedule && schedule_size) schedule[0] = 0;
+  for (int i = 0; i < n; i++) found[i] = 0;
+  H2_TRY(h2_h5_open_read(&io.file, path, comm));
+  int err = h2_error_sync(comm, read_extras_body(&io, m, ema, has_ema, names, values, found, n, schedule,
+                                                 schedule_size));
   h2_h5_close(&io.file, comm);
   return err;
 }

@@ -29,12 +29,33 @@ int h2_data_open_file(h2_data *ds, const char *path, int center_output, MPI_Comm
   ds->count[0] = ds->in->nsamples[0];
   ds->count[1] = ds->in->nsamples[1];
   h2_input_stats st;
-  if (center_output) H2_TRY(H2_MALLOC(ds->output_mean, ds->N));
+  H2_TRY(H2_MALLOC(ds->output_mean, ds->N)); /* measured always: the automatic choice needs it */
   H2_TRY(h2_input_scan(ds->in, comm, 0, &st, ds->output_mean));
-  ds->input_scale = st.input_rms;
+  ds->input_scale = ds->input_rms = st.input_rms;
   ds->output_scale = st.output_rms;
+  /* share of the outputs' mean square that is the common (mean) profile */
+  double ms = 0;
+  for (int64_t j = 0; j < ds->N; j++) ms += ds->output_mean[j] * ds->output_mean[j];
+  ms /= (double)ds->N;
+  ds->mean_fraction = st.output_rms > 0 ? ms / (st.output_rms * st.output_rms) : 0;
+  ds->centring_auto = center_output < 0;
+  if (center_output == 0 || (center_output < 0 && !(ds->mean_fraction >= H2_CENTRE_FRACTION))) {
+    free(ds->output_mean);
+    ds->output_mean = NULL;
+  }
   if (!(ds->input_scale > 0))
     H2_FAIL(H2_EINPUT, "%s: /train/input is identically zero: nothing to learn from", path);
+  return 0;
+}
+
+int h2_data_set_centring(h2_data *ds, const double *mean) {
+  if (!mean) {
+    free(ds->output_mean);
+    ds->output_mean = NULL;
+    return 0;
+  }
+  if (!ds->output_mean) H2_TRY(H2_MALLOC(ds->output_mean, ds->N));
+  memcpy(ds->output_mean, mean, sizeof(double) * (size_t)ds->N);
   return 0;
 }
 

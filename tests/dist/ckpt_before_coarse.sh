@@ -31,14 +31,23 @@ same_losses() { # a.h5 b.h5 from to
            if (n != want || worst > 1e-4) exit 1}'
 }
 # datasets (names, types, shapes) of a checkpoint, without their values
-layout() { h5dump -H "$1" | grep -E 'DATASET|DATATYPE|DATASPACE' | sed 's/^ *//'; }
+# datasets with shapes and types (attribute blocks aside: the accuracy
+# options of issue 17 add /optimizer attributes, see attrs)
+layout() {
+  h5dump -H "$1" | awk '/ATTRIBUTE "/ { a = 1; depth = 0 }
+                     a { depth += gsub(/{/, "{") - gsub(/}/, "}"); if (depth <= 0) a = 0; next } { print }' |
+    grep -E 'DATASET|DATATYPE|DATASPACE' | sed 's/^ *//'
+}
+# attribute names per group (every old one must still be written)
+attrs() { h5dump -H "$1" | awk '/GROUP "/ { g = $2 } /ATTRIBUTE "/ { print g, $2 }' | sort -u; }
 for d in 1 2; do
   old=$fix/ckpt_main_dim$d.h5.gz
   [ -s "$old" ] || { echo "fixture $old missing" >&2; exit 1; }
-  # the options the fixtures were written with
+  # the options the fixtures were written with (main's defaults then: the
+  # constant step and Adam settings of the paper, given here explicitly)
   if [ "$d" = 1 ]; then pm=8 leaf=8 rank=4; else pm=16 leaf=4 rank=2; fi
   opts=(--synthetic 256 --dim "$d" --synthetic-samples 128 --leaf-size "$leaf" --rank "$rank" --batch-size 16
-        --eval-every 0 --seed 4)
+        --eval-every 0 --seed 4 --lr-schedule constant --lr 0.0025 --beta2 0.999 --adam-eps 1e-5)
   rm -f ref.h5 rP.h5 r1.h5 new.h5
   gunzip -c "$old" > old.h5
   cp old.h5 old.orig
@@ -55,6 +64,11 @@ for d in 1 2; do
   run "$pm" "$pm" "${opts[@]}" --iterations 10 --checkpoint new.h5 > /dev/null
   if ! diff <(layout old.h5) <(layout new.h5) >&2; then
     echo "dim $d: the checkpoint layout differs from the one written before the coarse tree was distributed" >&2
+    exit 1
+  fi
+  missing=$(comm -23 <(attrs old.h5) <(attrs new.h5))
+  if [ -n "$missing" ]; then
+    echo "dim $d: attributes of the old checkpoint no longer written: $missing" >&2
     exit 1
   fi
 done

@@ -35,7 +35,8 @@ for data in d1 d2; do
     run "$1" "$2" "$data.h5" "${opts[@]}" --iterations 20 --checkpoint "$data-$1x$2.h5"
     same_losses "$data-ref.h5" "$data-$1x$2.h5" 1 20
   done
-  run 4 2 "$data.h5" "${opts[@]}" --iterations 10 --checkpoint "$data-c4.h5"
+  # the first 10 of a 20-iteration schedule (--lr-horizon), as the uninterrupted reference
+  run 4 2 "$data.h5" "${opts[@]}" --iterations 10 --lr-horizon 20 --checkpoint "$data-c4.h5"
   run 2 2 "$data.h5" "${opts[@]}" --iterations 20 --resume "$data-c4.h5" --checkpoint "$data-r2.h5"
   run 8 4 "$data.h5" "${opts[@]}" --iterations 20 --resume "$data-c4.h5" --checkpoint "$data-r8.h5"
   run 1 1 "$data.h5" "${opts[@]}" --iterations 20 --resume "$data-c4.h5" --checkpoint "$data-r1.h5"

@@ -11,7 +11,8 @@
 #        20 (close) and 12 (far) unlike the boxes' own, --input-scale 3,
 #        trained on 4 ranks as 2 x 2;
 #   and a network without far field (64 points, two leaves: lmin = L + 1,
-#        no leaf bases or transfers in the file), trained on 2 ranks as 1 x 2.
+#        no leaf bases or transfers in the file), trained on 2 ranks as 1 x 2
+#        with --ema 0.9 (both predict with the averaged weights, /ema).
 # For each: the CLI's /test/prediction and /train/prediction (--set all) and
 # the API's op.apply on the test inputs equal the program's predictions to
 # 1e-5 relative (per sample, ||py - c|| / ||c||), while the same measure
@@ -82,7 +83,7 @@ check_case() {
 check_case d1 8 kernel --dim 1 --geometry random --n 500 --kernel log -- \
   --leaf-size 16 --rank 6 --zeta 3 --center-output --model-parallel 8
 check_case d0 2 kernel --dim 1 --geometry grid --n 64 --kernel gaussian -- \
-  --leaf-size 32 --rank 4 --zeta 2 --model-parallel 2
+  --leaf-size 32 --rank 4 --zeta 2 --model-parallel 2 --ema 0.9
 check_case d2 4 kernel --dim 2 --geometry grid --n 1024 --kernel inverse -- \
   --leaf-size 16 --rank 8 --zeta 2 --activation tanh --close-hidden 20 --far-hidden 12 --input-scale 3 \
   --model-parallel 2

@@ -3,8 +3,9 @@
 # resume_equals_uninterrupted.sh — training is exactly resumable (same rank
 # count, so the same summation order):
 #   A: 60 iterations straight, checkpoint A.h5;
-#   B: 25 iterations (checkpoint B.h5), then --resume B.h5 --iterations 60
-#      (a total) with checkpoint B2.h5.
+#   B: the first 25 iterations of the same 60-iteration learning-rate
+#      schedule (--lr-horizon 60; checkpoint B.h5), then --resume B.h5
+#      --iterations 60 (a total) with checkpoint B2.h5.
 # The history (h2nn_history) of B2 has iterations 1..60 once each; its train
 # loss (and the train/test errors where evaluated) of iterations 26..60 equal
 # A's as text, as do the JSON final train/test errors and iterations; the
@@ -20,7 +21,7 @@ set -euo pipefail
 run_ok 2 gen "$H2NN_GEN" rte --n 320 --samples 300 --seed 5 --output in.h5
 common=(--batch-size 12 --eval-every 10 --seed 3)
 run_ok 2 A "$H2NN_MPI" "${common[@]}" --iterations 60 --checkpoint A.h5 in.h5
-run_ok 2 B "$H2NN_MPI" "${common[@]}" --iterations 25 --checkpoint B.h5 in.h5
+run_ok 2 B "$H2NN_MPI" "${common[@]}" --iterations 25 --lr-horizon 60 --checkpoint B.h5 in.h5
 cp B.h5 B.orig
 run_ok 2 B2 "$H2NN_MPI" "${common[@]}" --resume B.h5 --iterations 60 --checkpoint B2.h5 in.h5
 cmp -s B.h5 B.orig || fail "--resume modified the checkpoint it resumed from"

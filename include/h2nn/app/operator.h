@@ -22,13 +22,15 @@
 typedef struct {
   h2_ckpt_header h;   /* configuration, points (N x d, original order), scales, mean output */
   h2_model model;     /* built from h.points, batch capacity H2_OPERATOR_CHUNK */
-  real *params;       /* the checkpoint's /model weights, model layout */
+  real *params;       /* the checkpoint's weights (/ema when it has them, else /model), model layout */
+  int has_ema;        /* 1: params are the averaged weights (/ema) */
   real *offset;       /* N: scaled mean output per tree position, or NULL */
   real *t;            /* targets of one chunk, model layout (h2_operator_error) */
   double *sums;       /* 2 per sample of a chunk (h2_operator_error) */
 } h2_operator;
 
-/* Collective over comm: read CKPT's header and weights, build the network. */
+/* Collective over comm: read CKPT's header and weights (the averaged weights
+ * /ema when the checkpoint has them, as training evaluated), build the network. */
 int h2_operator_open(h2_operator *op, const char *ckpt, MPI_Comm comm);
 
 /* Local.  y = network(x) for nb <= H2_OPERATOR_CHUNK samples: x and y are

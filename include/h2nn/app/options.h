@@ -12,11 +12,15 @@ typedef struct {
   int64_t leaf_size, rank, zeta, close_hidden, far_hidden, seed;
   double eta, input_scale;
   const char *activation;
-  int center_output;
+  int center_output, no_center_output;
   const char *init;
   /* training */
   int64_t iterations, batch_size, eval_every, eval_samples, checkpoint_every;
   double lr, beta1, beta2, adam_eps;
+  const char *lr_schedule;          /* constant, cosine, step, plateau */
+  int64_t warmup, lr_horizon;
+  double lr_final, ema, validation_fraction;
+  int keep_best;
   const char *checkpoint, *resume, *max_time;
   int overwrite;
   /* distribution */

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "h2nn/core/adam.h"
+#include "h2nn/core/schedule.h"
+#include "h2nn/io/checkpoint.h"
 #include "h2nn/io/dataset.h"
 #include "h2nn/io/history.h"
 #include "h2nn/model/model.h"
@@ -52,6 +54,17 @@ typedef struct {
   double step_wait;     /* seconds of this run's training steps spent waiting for halo / coarse-tree messages */
   int64_t nparams_global;
   double train_error, test_error;
+  /* accuracy without hand-tuning (validation.c): schedule, averaged weights,
+   * held-out validation set, best checkpoint */
+  h2_lr_schedule sched;
+  h2_plateau plateau;
+  real *ema;                      /* averaged weights (--ema), or NULL */
+  int64_t nval;                   /* validation samples held out of /train (0: none) */
+  int64_t *train_ids, *val_ids;   /* /train rows trained on / held out (NULL without validation) */
+  int64_t n_train;                /* samples trained on */
+  double val_error, best_val_error; /* last and lowest validation error (NAN / INFINITY before) */
+  int64_t best_iteration;
+  char auto_note[512];            /* the automatic choices and why (header line, checkpoint) */
   /* stopping early (signals, wall-time budget; src/app/signals.c) */
   int stopped;                    /* H2_STOP_*: why the run ended */
   int stop_events;                /* the agreed H2_EV_* bits that stopped it */
@@ -62,6 +75,12 @@ typedef struct {
   double ckpt_seconds;            /* longest checkpoint write so far (0: none yet) */
   int64_t ckpt_written;           /* iteration of the last checkpoint this run wrote (-1: none) */
 } h2_trainer;
+
+/* Sets of h2_trainer_evaluate beyond H2_SET_TRAIN / H2_SET_TEST: the
+ * validation samples held out of /train (--validation-fraction). */
+enum { H2_SET_VAL = 2 };
+/* /optimizer attributes the accuracy options keep (validation.c) */
+#define H2_ACC_NATTRS 10
 
 /* Why a run ended; the "stopped" field of the JSON line.  An early stop
  * exits with status 3 (H2_EXIT_INTERRUPTED): resumable from its checkpoint. */
@@ -74,6 +93,30 @@ int h2_check_output_path(const char *path, const char *option);
 /* Set up from options: open data (file or synthetic), apply input-file
  * attributes, split the ranks, build the model, initialise or resume. */
 int h2_trainer_setup(h2_trainer *tr, const h2_options *opt, const int *opt_set, const char *input, MPI_Comm world);
+/* The schedule, weight averaging and validation split (validation.c):
+ * after the model is initialised or resumed; collective. */
+int h2_accuracy_setup(h2_trainer *tr, const int *opt_set);
+/* After an evaluation at iteration it (train error tr_err): the validation
+ * error, the plateau schedule, the best checkpoint. */
+int h2_accuracy_after_eval(h2_trainer *tr, int64_t it, double tr_err);
+/* Add the averaged weights and the schedule/validation state to st
+ * (attrs: room for H2_ACC_NATTRS). */
+void h2_accuracy_ckpt_state(const h2_trainer *tr, h2_ckpt_state *st, h2_ckpt_attr *attrs);
+/* The validation split of /train rows [0, count): nval rows held out
+ * (val_ids) and the rest (train_ids), each ascending; a fixed shuffle,
+ * independent of --seed and of the rank count. */
+int h2_validation_split(int64_t count, int64_t nval, int64_t *val_ids, int64_t *train_ids);
+/* The automatic input scale F (inputs divided by F x RMS): the inverse
+ * of the RMS of the training targets in output-RMS units, so that the map
+ * from inputs to targets has a gain of order one and the weights it needs
+ * are of Xavier size (Adam's step a small relative change): 1 without
+ * centring, 1 / sqrt(1 - mean_fraction) with it (at most 100). */
+double h2_auto_input_scale(const h2_data *ds);
+/* The header line of the schedule, averaging, validation and automatic choices (rank 0). */
+void h2_accuracy_print(const h2_trainer *tr);
+/* Write a checkpoint of the current state to path (collective). */
+int h2_trainer_checkpoint(h2_trainer *tr, const char *path);
+
 /* Train to opt.iterations, evaluating, logging and checkpointing. */
 int h2_trainer_run(h2_trainer *tr);
 /* Mean relative error over the first max_samples (0 = all) of a set. */

@@ -24,7 +24,15 @@ typedef struct {
   double *output_mean;     /* N or NULL */
   int64_t step;            /* Adam steps = iterations done */
   double wall_time;        /* seconds trained so far */
+  const char *auto_note;   /* write only: the automatic choices and why (/model attribute automatic_choices), or NULL */
 } h2_ckpt_header;
+
+/* A numeric attribute of /optimizer beyond Adam's own (learning-rate
+ * schedule, weight averaging, validation bookkeeping). */
+typedef struct {
+  const char *name;
+  double value;
+} h2_ckpt_attr;
 
 /* What a checkpoint holds besides the header: this rank's share of the
  * parameters and Adam moments (model layout), the optimizer, the history.
@@ -38,6 +46,10 @@ typedef struct {
   const h2_history *hist;
   int64_t batch_size;
   int writer, writer_repl;
+  const real *ema;               /* averaged weights, written to /ema (same layout as /model), or NULL */
+  const h2_ckpt_attr *attrs;     /* extra /optimizer attributes */
+  int nattrs;
+  const char *schedule;          /* /optimizer attribute lr_schedule, or NULL */
 } h2_ckpt_state;
 
 /* Write header + state to path (collective over comm): to a temporary file,
@@ -59,5 +71,13 @@ int h2_ckpt_check_geometry(const h2_ckpt_header *h, const char *ckpt, const doub
  * m1/v1/adam/hist non-NULL also the optimizer state and history. */
 int h2_ckpt_read_state(const char *path, MPI_Comm comm, const h2_model *m, real *params, real *m1, real *v1,
                        h2_adam *adam, h2_history *hist);
+
+/* The optional parts (collective): with ema non-NULL, /ema into ema when the
+ * checkpoint has it (*has_ema = 1; older checkpoints have none: 0); the
+ * /optimizer attributes names[0..n) into values (found[i] = 0 when absent);
+ * with schedule non-NULL the attribute lr_schedule ("" when absent). */
+int h2_ckpt_read_extras(const char *path, MPI_Comm comm, const h2_model *m, real *ema, int *has_ema,
+                        const char *const *names, double *values, int *found, int n, char *schedule,
+                        size_t schedule_size);
 
 #endif
