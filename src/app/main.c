@@ -32,5 +32,6 @@ int main(int argc, char **argv) {
   int err = run(argc, argv, MPI_COMM_WORLD);
   if (err) h2_error_report(MPI_COMM_WORLD, "h2nn_mpi");
   MPI_Finalize();
-  return err ? EXIT_FAILURE : EXIT_SUCCESS;
+  /* exit statuses (README): 0 finished, 1 error, 4 training diverged */
+  return err == H2_EDIVERGED ? 4 : err ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -61,7 +61,9 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
   MPI_Comm_size(world, &size);
   if (!opt->output || !*opt->output) H2_FAIL(H2_EINPUT, "--predict needs --output PRED.h5");
   if (!input) H2_FAIL(H2_EINPUT, "--predict needs an input file (h2nn_mpi --predict CKPT --output PRED INPUT.h5)");
-  H2_TRY(h2_error_sync(world, rank == 0 ? h2_check_output_path(opt->output, "--output") : 0));
+  /* never write over the checkpoint or the input (same device and inode, whatever the names) */
+  const char *inputs[2] = {opt->predict, input};
+  H2_TRY(h2_error_sync(world, rank == 0 ? h2_check_output_path(opt->output, "--output", inputs, 2) : 0));
   h2_ckpt_header h;
   H2_TRY(h2_ckpt_read_header(opt->predict, world, &h));
   int err = h2_data_open_predict(&p->data, input, h.input_scale, h.output_scale, h.output_mean, world);
@@ -130,8 +132,13 @@ int h2_predict(const h2_options *opt, const char *input, MPI_Comm world) {
     if (!opt->quiet)
       printf("h2nn_mpi: predicted %lld samples with %s in %.2f s -> %s%s\n", (long long)samples, opt->predict,
              MPI_Wtime() - t0, opt->output, have_err ? "" : " (no /test/output: no error reported)");
-    if (have_err) printf("{\"mode\":\"predict\",\"samples\":%lld,\"test_error\":%.8g}\n", (long long)samples, test_err);
-    else printf("{\"mode\":\"predict\",\"samples\":%lld,\"test_error\":null}\n", (long long)samples);
+    /* valid JSON always: null where there is no finite error, "status" says why */
+    if (have_err && isfinite(test_err))
+      printf("{\"mode\":\"predict\",\"status\":\"finished\",\"samples\":%lld,\"test_error\":%.8g}\n",
+             (long long)samples, test_err);
+    else
+      printf("{\"mode\":\"predict\",\"status\":\"%s\",\"samples\":%lld,\"test_error\":null}\n",
+             have_err ? "non_finite_error" : "no_test_output", (long long)samples);
     fflush(stdout);
   }
   free(p.params), free(p.t), free(p.pred), free(p.ids), free(p.sums);

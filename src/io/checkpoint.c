@@ -7,6 +7,7 @@
 #include "h2nn/io/checkpoint.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +44,15 @@ static int io_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_
     free(buf);
     return err;
   }
-  h2_h5_info info;
-  int err = h2_h5_dataset_info(io->file, name, &info, NULL);
-  if (!err && (info.ndims != 1 || info.dims[0] != G))
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                       "%s: %s has %lld values, expected %lld for this model (damaged or another model)", io->path,
-                       name, (long long)(info.ndims ? info.dims[0] : 0), (long long)G);
-  if (!err) err = h2_h5_read_rows(io->file, name, H2_H5_F32, g0, n, buf);
+  /* the validated reader: float, exactly G values (a 2-D or longer dataset is refused) */
+  int err = h2_h5_read_part(io->file, name, H2_H5_F32, G, 1, g0, n, buf);
+  /* second moments of Adam are squares: negative means a damaged file */
+  const int moment2 = !strncmp(name, "/optimizer/v/", 13);
+  for (int64_t i = 0; i < n && !err; i++)
+    if (!isfinite(buf[i]) || (moment2 && buf[i] < 0))
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s: value %lld is %g (%s; damaged checkpoint)",
+                         io->path, name, (long long)(g0 + i), (double)buf[i],
+                         !isfinite(buf[i]) ? "expected finite values" : "Adam second moments cannot be negative");
   if (!err) {
     if (conv) conv(cctx, 0, buf, local);
     else memcpy(local, buf, sizeof(float) * (size_t)n);
@@ -214,12 +217,19 @@ static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state 
 int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, const char *path, MPI_Comm comm) {
   h2_h5_atomic a;
   H2_TRY(h2_error_sync(comm, h2_h5_atomic_create(&a, path, "checkpoint", comm)));
+  a.exclusive = state->path_locked;
   io_ctx io = {.file = a.file, .comm = comm, .write = 1, .path = path, .writer = state->writer,
                .writer_repl = state->writer_repl};
   return h2_h5_atomic_finish(&a, write_body(&io, header, state));
 }
 
 /* ------------------------------------------------------------------ read */
+
+/* Range of one integer attribute of /model (checked before any narrowing). */
+typedef struct {
+  const char *name;
+  int64_t lo, hi;
+} attr_range;
 
 int h2_ckpt_read_header(const char *path, MPI_Comm comm, h2_ckpt_header *h) {
   memset(h, 0, sizeof *h);
@@ -233,23 +243,48 @@ int h2_ckpt_read_header(const char *path, MPI_Comm comm, h2_ckpt_header *h) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: not an h2nn checkpoint (no /model group)", path);
   if (!err) g = H5Gopen2(f, "/model", H5P_DEFAULT);
   if (!err && g < 0) err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: cannot open /model", path);
-  const char *need[] = {"format_version", "N", "d", "rank", "zeta", "leaf_size", "close_hidden", "far_hidden", "seed"};
+  attr_range need[] = {{"format_version", H2_CKPT_FORMAT, H2_CKPT_FORMAT},
+                       {"N", 2, INT32_MAX},
+                       {"d", 1, 3},
+                       {"rank", 1, 4096},
+                       {"zeta", 1, 64},
+                       {"leaf_size", 1, INT32_MAX},
+                       {"close_hidden", 0, 1000000},
+                       {"far_hidden", 0, 1000000},
+                       {"seed", 0, INT64_MAX}};
   int64_t v[9] = {0};
   for (int i = 0; i < 9 && !err; i++) {
-    err = h2_h5_attr_read_int64(g, need[i], &v[i], &found);
+    err = h2_h5_attr_read_int64(g, need[i].name, &v[i], &found);
     if (!err && !found)
       err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)",
-                         path, need[i]);
+                         path, need[i].name);
+    if (!err && i == 0 && v[0] != H2_CKPT_FORMAT)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
+                         (long long)v[0], H2_CKPT_FORMAT);
+    if (!err && (v[i] < need[i].lo || v[i] > need[i].hi || (i == 5 && v[5] > v[1])))
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                         "%s: /model attribute %s = %lld is out of range (expected %lld..%lld; damaged checkpoint)",
+                         path, need[i].name, (long long)v[i], (long long)need[i].lo,
+                         (long long)(i == 5 ? v[1] : need[i].hi));
   }
-  if (!err && v[0] != H2_CKPT_FORMAT)
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
-                       (long long)v[0], H2_CKPT_FORMAT);
   double eta = 0;
   char act[32] = "";
-  if (!err) err = h2_h5_attr_read_double(g, "eta", &eta, &found);
-  if (!err) err = h2_h5_attr_read_double(g, "input_scale", &h->input_scale, &found);
-  if (!err) err = h2_h5_attr_read_double(g, "output_scale", &h->output_scale, &found);
+  struct { const char *name; double *value; } reals[] = {
+      {"eta", &eta}, {"input_scale", &h->input_scale}, {"output_scale", &h->output_scale}};
+  for (int i = 0; i < 3 && !err; i++) {
+    err = h2_h5_attr_read_double(g, reals[i].name, reals[i].value, &found);
+    if (!err && !found)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)",
+                         path, reals[i].name);
+    if (!err && !(isfinite(*reals[i].value) && *reals[i].value > 0))
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                         "%s: /model attribute %s = %g: expected a finite positive number (damaged checkpoint)", path,
+                         reals[i].name, *reals[i].value);
+  }
   if (!err) err = h2_h5_attr_read_string(g, "activation", act, sizeof act, &found);
+  if (!err && !found)
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /model has no attribute activation (not an h2nn checkpoint?)",
+                       path);
   if (g >= 0) H5Gclose(g);
   if (!err) {
     h->N = (int)v[1];
@@ -261,27 +296,49 @@ int h2_ckpt_read_header(const char *path, MPI_Comm comm, h2_ckpt_header *h) {
     h->cfg.far_hidden = (int)v[7];
     h->cfg.seed = (uint64_t)v[8];
     h->cfg.eta = eta;
-    err = h2_activation_from_name(act, &h->cfg.activation);
-    if (!err && (h->N < 1 || h->d < 1 || h->d > 3 || !(h->input_scale > 0) || !(h->output_scale > 0)))
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: damaged checkpoint (invalid /model attributes)", path);
+    if (h2_activation_from_name(act, &h->cfg.activation))
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                         "%s: /model attribute activation = '%s': not an activation of this program (relu, tanh, "
+                         "linear)", path, act);
   }
   if (!err) err = H2_MALLOC(h->points, (int64_t)h->N * h->d);
-  if (!err) err = h2_h5_read_rows(f, "/model/points", H2_H5_F64, 0, h->N, h->points);
+  if (!err) err = h2_h5_read_exact(f, "/model/points", H2_H5_F64, h->N, h->d, h->points);
+  for (int64_t i = 0; !err && i < (int64_t)h->N * h->d; i++)
+    if (!isfinite(h->points[i]))
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset /model/points: coordinate %lld is %g (damaged "
+                         "checkpoint)", path, (long long)i, h->points[i]);
   if (!err) err = h2_h5_exists(f, "/model/output_mean", &exists);
   if (!err && exists) {
     err = H2_MALLOC(h->output_mean, h->N);
-    if (!err) err = h2_h5_read_rows(f, "/model/output_mean", H2_H5_F64, 0, h->N, h->output_mean);
+    if (!err) err = h2_h5_read_exact(f, "/model/output_mean", H2_H5_F64, h->N, 1, h->output_mean);
+    for (int64_t i = 0; !err && i < h->N; i++)
+      if (!isfinite(h->output_mean[i]))
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset /model/output_mean: value %lld is %g (damaged "
+                           "checkpoint)", path, (long long)i, h->output_mean[i]);
   }
-  if (!err) {
+  if (!err) err = h2_h5_exists(f, "/optimizer", &exists);
+  if (!err && exists) {
     hid_t o = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
     if (o >= 0) {
       err = h2_h5_attr_read_int64(o, "step", &h->step, &found);
+      if (!err && (h->step < 0 || h->step > ((int64_t)1 << 53)))
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                           "%s: /optimizer attribute step = %lld is out of range (expected 0..2^53; damaged "
+                           "checkpoint)", path, (long long)h->step);
       if (!err) err = h2_h5_attr_read_double(o, "wall_time", &h->wall_time, &found);
+      if (!err && !(isfinite(h->wall_time) && h->wall_time >= 0))
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                           "%s: /optimizer attribute wall_time = %g: expected a finite time >= 0 (damaged checkpoint)",
+                           path, h->wall_time);
       H5Gclose(o);
+    } else {
+      H5Eclear2(H5E_DEFAULT);
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /optimizer is not a group (damaged checkpoint)", path);
     }
   }
   err = h2_error_sync(comm, err);
-  h2_h5_close(&f, comm);
+  int cerr = h2_h5_close(&f, comm);
+  if (!err) err = cerr;
   if (err) h2_ckpt_header_free(h);
   return err;
 }
@@ -320,11 +377,18 @@ int h2_ckpt_read_state(const char *path, MPI_Comm comm, const h2_model *m, real 
     if (o < 0) err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: no /optimizer group", path);
     else {
       err = h2_h5_attr_read_int64(o, "step", &adam->step, &found);
+      if (!err && !found)
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /optimizer has no attribute step (damaged checkpoint)",
+                           path);
+      if (!err && (adam->step < 0 || adam->step > ((int64_t)1 << 53)))
+        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
+                           "%s: /optimizer attribute step = %lld is out of range (expected 0..2^53; damaged "
+                           "checkpoint)", path, (long long)adam->step);
       H5Gclose(o);
     }
   }
   if (!err && hist) err = h2_history_read(io.file, path, hist);
   err = h2_error_sync(comm, err);
-  h2_h5_close(&io.file, comm);
-  return err;
+  int cerr = h2_h5_close(&io.file, comm);
+  return err ? err : cerr;
 }

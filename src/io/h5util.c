@@ -5,11 +5,13 @@
  * turned into an h2 error whose message names the file and the object; the
  * HDF5 error stack is never printed, only its innermost description is
  * quoted. */
+#define _DEFAULT_SOURCE /* S_ISSOCK */
 #include "h2nn/io/h5util.h"
 
 #include "h2nn/util/error.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,10 +102,10 @@ const char *h2_h5_info_typename(const h2_h5_info *info) {
       if (info->size == 16) return "float128";
       return "float (unusual size)";
     case H2_H5_CLASS_INTEGER:
-      if (info->size == 1) return "int8";
-      if (info->size == 2) return "int16";
-      if (info->size == 4) return "int32";
-      if (info->size == 8) return "int64";
+      if (info->size == 1) return info->is_unsigned ? "uint8" : "int8";
+      if (info->size == 2) return info->is_unsigned ? "uint16" : "int16";
+      if (info->size == 4) return info->is_unsigned ? "uint32" : "int32";
+      if (info->size == 8) return info->is_unsigned ? "uint64" : "int64";
       return "integer (unusual size)";
     case H2_H5_CLASS_STRING: return "string";
     case H2_H5_CLASS_OTHER: break;
@@ -195,6 +197,14 @@ int h2_h5_open_read(hid_t *file, const char *path, MPI_Comm comm) {
     } else if (S_ISDIR(st.st_mode)) {
       err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: is a directory, expected an HDF5 file",
                          path);
+    } else if (!S_ISREG(st.st_mode)) {
+      /* stat only: opening a FIFO would block until a writer appears */
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: is %s, expected a regular HDF5 file", path,
+                         S_ISFIFO(st.st_mode)   ? "a FIFO"
+                         : S_ISCHR(st.st_mode)  ? "a character device"
+                         : S_ISBLK(st.st_mode)  ? "a block device"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "not a regular file");
     } else if (access(path, R_OK) != 0) {
       err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: permission denied (%s)", path,
                          strerror(errno));
@@ -377,6 +387,7 @@ int h2_h5_dataset_info_id(hid_t dset, h2_h5_info *info) {
   } else {
     info->cls = class_of(type);
     info->size = H5Tget_size(type);
+    info->is_unsigned = info->cls == H2_H5_CLASS_INTEGER && H5Tget_sign(type) == H5T_SGN_NONE;
     int nd = H5Sget_simple_extent_ndims(space);
     hsize_t dims[H5S_MAX_RANK];
     if (nd < 0 || nd > H2_H5_MAXDIMS || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
@@ -544,12 +555,22 @@ int h2_h5_write_rows(hid_t loc, const char *name, h2_h5_type ftype, h2_h5_type m
   return h2_error_sync(comm, err);
 }
 
-int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows, void *buf) {
+int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows, int64_t want_cols,
+                       void *buf) {
   int ndims;
   int64_t grows, cols;
   char fname[1024], dname[1024], reason[512];
   H2_TRY(rows_cols(dset, &grows, &cols, &ndims));
-  if (row0 < 0 || nrows < 0 || row0 + nrows > grows) {
+  if (cols != want_cols) {
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    if (ndims == 1)
+      H2_FAIL(H2_EINPUT, "%s: dataset %s: expected %lld columns, found a 1-D dataset of %lld values", fname,
+              dname, (long long)want_cols, (long long)grows);
+    H2_FAIL(H2_EINPUT, "%s: dataset %s: expected %lld column%s, found %lld x %lld", fname, dname,
+            (long long)want_cols, want_cols == 1 ? "" : "s", (long long)grows, (long long)cols);
+  }
+  if (row0 < 0 || nrows < 0 || row0 > grows || nrows > grows - row0) {
     h2_h5_filename(dset, fname, sizeof fname);
     objname(dset, dname, sizeof dname);
     H2_FAIL(H2_EINPUT, "%s: dataset %s: rows [%lld, %lld) requested, it has %lld rows", fname,
@@ -574,12 +595,88 @@ int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows
 }
 
 int h2_h5_read_rows(hid_t loc, const char *name, h2_h5_type mtype, int64_t row0, int64_t nrows,
-                    void *buf) {
+                    int64_t cols, void *buf) {
   hid_t d;
   H2_TRY(h2_h5_open_dataset(loc, name, &d));
-  int err = h2_h5_read_rows_id(d, mtype, row0, nrows, buf);
+  int err = h2_h5_read_rows_id(d, mtype, row0, nrows, cols, buf);
   H5Dclose(d);
   H2_TRY(err);
+  return 0;
+}
+
+static void shape_text(const h2_h5_info *info, char *buf, size_t size) {
+  if (info->ndims == 0) {
+    snprintf(buf, size, "a scalar");
+    return;
+  }
+  size_t n = 0;
+  buf[0] = 0;
+  for (int i = 0; i < info->ndims && n + 24 < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? " x " : "", (long long)info->dims[i]);
+}
+
+int h2_h5_check_storage(hid_t dset, const h2_h5_info *info) {
+  /* declared bytes, saturating (a hostile shape may overflow 64 bits) */
+  double declared = (double)(info->size ? info->size : 1);
+  for (int i = 0; i < info->ndims; i++) declared *= (double)info->dims[i];
+  if (declared == 0) return 0;
+  hid_t dcpl = H5Dget_create_plist(dset);
+  H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+  if (dcpl >= 0) H5Pclose(dcpl);
+  double stored = (double)H5Dget_storage_size(dset);
+  H5Eclear2(H5E_DEFAULT);
+  int bad = 0;
+  if (layout == H5D_CONTIGUOUS) bad = stored < declared;
+  else if (layout == H5D_CHUNKED) bad = stored == 0 || stored * 1024 < declared;
+  else if (layout == H5D_COMPACT) bad = stored < declared;
+  if (bad) {
+    char fname[1024], dname[1024], shape[256];
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    shape_text(info, shape, sizeof shape);
+    H2_FAIL(H2_EINPUT,
+            "%s: dataset %s declares %s %s values (%.3g bytes) but the file stores only %.0f bytes of "
+            "it (damaged or forged file)",
+            fname, dname, shape, h2_h5_info_typename(info), declared, stored);
+  }
+  return 0;
+}
+
+int h2_h5_read_part(hid_t loc, const char *name, h2_h5_type mtype, int64_t rows, int64_t cols, int64_t row0,
+                    int64_t nrows, void *buf) {
+  hid_t d;
+  h2_h5_info info;
+  char fname[1024], dname[1024];
+  H2_TRY(h2_h5_open_dataset(loc, name, &d));
+  int err = h2_h5_dataset_info_id(d, &info);
+  h2_h5_filename(loc, fname, sizeof fname);
+  fullname(loc, name, dname, sizeof dname);
+  h2_h5_class want = mtype == H2_H5_I64 ? H2_H5_CLASS_INTEGER : H2_H5_CLASS_FLOAT;
+  const char *wname = mtype == H2_H5_I64 ? "integer" : "floating-point";
+  int shape_ok = info.ndims == 2 ? info.dims[0] == rows && info.dims[1] == cols
+                                 : info.ndims == 1 && cols == 1 && info.dims[0] == rows;
+  if (!err && info.cls != want)
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s: expected %s values, found %s", fname,
+                       dname, wname, h2_h5_info_typename(&info));
+  else if (!err && !shape_ok) {
+    char shape[256];
+    shape_text(&info, shape, sizeof shape);
+    if (cols == 1)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s: expected %lld values, found %s", fname,
+                         dname, (long long)rows, shape);
+    else
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s: expected %lld x %lld, found %s", fname,
+                         dname, (long long)rows, (long long)cols, shape);
+  }
+  if (!err) err = h2_h5_check_storage(d, &info);
+  if (!err) err = h2_h5_read_rows_id(d, mtype, row0, nrows, cols, buf);
+  H5Dclose(d);
+  H2_TRY(err);
+  return 0;
+}
+
+int h2_h5_read_exact(hid_t loc, const char *name, h2_h5_type mtype, int64_t rows, int64_t cols, void *buf) {
+  H2_TRY(h2_h5_read_part(loc, name, mtype, rows, cols, 0, rows, buf));
   return 0;
 }
 
@@ -707,7 +804,7 @@ int h2_h5_attr_read_int64(hid_t loc, const char *name, int64_t *value, int *foun
   H2_TRY(attr_read_num(loc, name, H5T_NATIVE_DOUBLE, &d, found, &is_float));
   if (!*found) return 0;
   if (is_float) {
-    if (!(d == (double)(int64_t)d)) {
+    if (!(fabs(d) < 9.2e18) || d != floor(d)) {
       char fname[1024];
       h2_h5_filename(loc, fname, sizeof fname);
       *found = 0;
@@ -728,14 +825,22 @@ int h2_h5_attr_read_string(hid_t loc, const char *name, char *buf, size_t size, 
   if (size) buf[0] = 0;
   H2_TRY(attr_open(loc, name, &a, where, sizeof where));
   if (a < 0) return 0;
-  hid_t t = H5Aget_type(a);
-  if (t < 0 || class_of(t) != H2_H5_CLASS_STRING) {
+  hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+  hssize_t npts = s < 0 ? -1 : H5Sget_simple_extent_npoints(s);
+  if (s >= 0) H5Sclose(s);
+  h2_h5_class c = t < 0 ? H2_H5_CLASS_OTHER : class_of(t);
+  if (t < 0 || c != H2_H5_CLASS_STRING) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected a string, found a %s", where,
-                       t < 0 ? "unreadable type" : "number");
+                       t < 0 ? "unreadable type" : c == H2_H5_CLASS_OTHER ? "non-string value" : "number");
+  } else if (npts != 1) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected one string, found %lld", where,
+                       (long long)npts);
   } else if (H5Tis_variable_str(t) > 0) {
     hid_t mt = H5Tcopy(H5T_C_S1);
     char *p = NULL;
-    if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, &p) < 0) {
+    /* same character set as the file (h5py writes UTF-8): HDF5 converts no charsets */
+    if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Tset_cset(mt, H5Tget_cset(t)) < 0 ||
+        H5Aread(a, mt, &p) < 0) {
       char r[512];
       err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read: %s", where,
                          h5_reason(r, sizeof r));

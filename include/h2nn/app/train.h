@@ -13,6 +13,7 @@
 
 #include "h2nn/core/adam.h"
 #include "h2nn/io/dataset.h"
+#include "h2nn/io/h5atomic.h"
 #include "h2nn/io/history.h"
 #include "h2nn/model/model.h"
 #include "h2nn/app/options.h"
@@ -51,10 +52,13 @@ typedef struct {
   double step_wait;     /* seconds of this run's training steps spent waiting for halo / coarse-tree messages */
   int64_t nparams_global;
   double train_error, test_error;
+  double loss_ref;                /* first training loss of the run (or of the resumed history): divergence scale */
+  h2_lock lock;                   /* rank 0: the --checkpoint path's lock, held for the run */
 } h2_trainer;
 
-/* Parse-time helpers shared by the modes. */
-int h2_check_output_path(const char *path, const char *option);
+/* Parse-time helper shared by the modes (rank-local): h2_output_check with
+ * the run's inputs, whose files an output may never replace. */
+int h2_check_output_path(const char *path, const char *option, const char *const *inputs, int ninputs);
 
 /* Set up from options: open data (file or synthetic), apply input-file
  * attributes, split the ranks, build the model, initialise or resume. */

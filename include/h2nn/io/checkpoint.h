@@ -38,6 +38,7 @@ typedef struct {
   const h2_history *hist;
   int64_t batch_size;
   int writer, writer_repl;
+  int path_locked; /* the caller holds the path's lock (h2_lock): stale temporary files are removed */
 } h2_ckpt_state;
 
 /* Write header + state to path (collective over comm): to a temporary file,
