@@ -88,7 +88,8 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
   H2_TRY(h2_ckpt_read_state(opt->predict, world, &p->model, p->params, NULL, NULL, NULL, NULL));
 
   h2_h5_atomic a;
-  H2_TRY(h2_h5_atomic_create(&a, opt->output, "prediction file", world));
+  double bytes = 4.0 * (double)N * (double)(p->data.count[H2_SET_TEST] + (opt->all ? p->data.count[H2_SET_TRAIN] : 0));
+  H2_TRY(h2_h5_atomic_create_sized(&a, opt->output, "prediction file", 1.05 * bytes + 1048576.0, world));
   *samples = 0;
   *test_err = NAN;
   for (int set = H2_SET_TEST; set >= H2_SET_TRAIN && !err; set--) {

@@ -215,8 +215,16 @@ static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state 
 }
 
 int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, const char *path, MPI_Comm comm) {
+  /* the file's size, over-estimated: replica 0's parameters and both Adam
+   * moments (float32), the geometry, the patterns and history, HDF5's
+   * metadata; reserved before HDF5 writes anything (h5atomic.h) */
+  const h2_model *m = state->model;
+  double mine = state->writer ? 3.0 * 4.0 * (double)m->nparams : 0, params = 0;
+  MPI_Allreduce(&mine, &params, 1, MPI_DOUBLE, MPI_SUM, comm);
+  double bytes = params + (double)m->N * (8.0 * m->d + 16.0) + 8.0 * (double)((int64_t)1 << m->L) +
+                 40.0 * (double)state->hist->n + 16.0 * (double)m->close.pat->nnz * (m->L + 1) + 1048576.0;
   h2_h5_atomic a;
-  H2_TRY(h2_error_sync(comm, h2_h5_atomic_create(&a, path, "checkpoint", comm)));
+  H2_TRY(h2_error_sync(comm, h2_h5_atomic_create_sized(&a, path, "checkpoint", 1.1 * bytes, comm)));
   a.exclusive = state->path_locked;
   io_ctx io = {.file = a.file, .comm = comm, .write = 1, .path = path, .writer = state->writer,
                .writer_repl = state->writer_repl};

@@ -1,6 +1,6 @@
 /* h5atomic.c — temporary name, then rename; the output-path policy and the
  * checkpoint lock (see h5atomic.h). */
-#define _DEFAULT_SOURCE /* fsync, dirfd, kill, gethostname */
+#define _GNU_SOURCE /* fallocate, fsync, kill, gethostname */
 #include "h2nn/io/h5atomic.h"
 
 #include <dirent.h>
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,9 +116,49 @@ int h2_h5_remove_stale_tmp(const char *path, int exclusive) {
   return removed;
 }
 
+int h2_h5_reserve(const char *tmp, double bytes, const char *what, const char *path, int *fd) {
+  *fd = -1;
+  if (!(bytes > 0)) return 0;
+  char dir[4096];
+  h2_path_dir(path, dir, sizeof dir);
+  int f = open(tmp, O_RDWR | O_CLOEXEC);
+  if (f < 0) H2_FAIL(H2_EIO, "cannot write %s %s: cannot open %s: %s", what, path, tmp, strerror(errno));
+  /* Reserve the blocks beyond the end without changing the size (HDF5 sees
+   * an ordinary file): every write of HDF5 then lands in allocated space. */
+  if (fallocate(f, FALLOC_FL_KEEP_SIZE, 0, (off_t)bytes) == 0) {
+    *fd = f;
+    return 0;
+  }
+  int e = errno;
+  close(f);
+  struct statvfs v;
+  double avail = statvfs(dir, &v) == 0 ? (double)v.f_bavail * (double)v.f_frsize : -1;
+  if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+    H2_FAIL(H2_EIO, "cannot write %s %s: %s (it needs about %.3g MB, %.3g MB are free on the file system of %s)", what,
+            path, strerror(e), bytes / 1048576.0, avail / 1048576.0, dir);
+  /* no fallocate here (some network file systems): compare with the free space */
+  if (avail >= 0 && avail < bytes)
+    H2_FAIL(H2_EIO, "cannot write %s %s: %s (it needs about %.3g MB, %.3g MB are free on the file system of %s)", what,
+            path, strerror(ENOSPC), bytes / 1048576.0, avail / 1048576.0, dir);
+  return 0;
+}
+
+void h2_h5_unreserve(int *fd) {
+  if (*fd < 0) return;
+  /* give back the reserved blocks beyond the end: a shrinking truncate
+   * frees them on every file system (grow by one byte, shrink back) */
+  off_t size = lseek(*fd, 0, SEEK_END);
+  if (size >= 0 && ftruncate(*fd, size + 1) == 0 && ftruncate(*fd, size) != 0) {
+    /* best effort: the file is complete either way */
+  }
+  close(*fd);
+  *fd = -1;
+}
+
 int h2_h5_atomic_create(h2_h5_atomic *a, const char *path, const char *what, MPI_Comm comm) {
   memset(a, 0, sizeof *a);
   a->file = -1;
+  a->reserve_fd = -1;
   a->comm = comm;
   int rank;
   MPI_Comm_rank(comm, &rank);
@@ -140,6 +181,19 @@ int h2_h5_atomic_create(h2_h5_atomic *a, const char *path, const char *what, MPI
   return 0;
 }
 
+int h2_h5_atomic_create_sized(h2_h5_atomic *a, const char *path, const char *what, double bytes, MPI_Comm comm) {
+  H2_TRY(h2_h5_atomic_create(a, path, what, comm));
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  int err = rank == 0 ? h2_h5_reserve(a->tmp, bytes, what, path, &a->reserve_fd) : 0;
+  err = h2_error_sync(comm, err);
+  if (err) {
+    h2_h5_abandon(&a->file, a->tmp, comm);
+    return err;
+  }
+  return 0;
+}
+
 /* fsync a file or directory by name (rank 0, after the collective close). */
 static int sync_path(const char *p, int is_dir) {
   int fd = open(p, (is_dir ? O_DIRECTORY : 0) | O_RDONLY);
@@ -152,12 +206,42 @@ static int sync_path(const char *p, int is_dir) {
   return r != 0 && !(is_dir && (errno == EINVAL || errno == EBADF)) ? -1 : 0;
 }
 
+void h2_h5_abandon(hid_t *file, const char *tmp, MPI_Comm comm) {
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (*file >= 0) {
+    /* Free the abandoned file's blocks first: on a full disk HDF5's close
+     * must still write its metadata, and a close that fails leaves a broken
+     * file id behind (a crash in MPI_Finalize) or ranks stuck in different
+     * collectives of the close. */
+    if (rank == 0 && tmp[0] && truncate(tmp, 0) != 0) { /* best effort; the unlink below frees it anyway */ }
+    MPI_Barrier(comm);
+    errno = 0;
+    H5Fclose(*file); /* quietly: the error being reported is the first one */
+    H5Eclear2(H5E_DEFAULT);
+    *file = -1;
+  }
+  MPI_Barrier(comm);
+  if (rank == 0 && tmp[0]) unlink(tmp);
+}
+
 int h2_h5_atomic_finish(h2_h5_atomic *a, int err) {
   int rank;
   MPI_Comm_rank(a->comm, &rank);
   err = h2_error_sync(a->comm, err);
-  int cerr = h2_h5_close(&a->file, a->comm);
-  if (!err) err = cerr;
+  /* everything written before the close: a full disk shows up here, and the
+   * close that follows has nothing left to fail on */
+  if (!err) err = h2_h5_flush(a->file, a->comm);
+  if (err) {
+    if (rank == 0) h2_h5_unreserve(&a->reserve_fd);
+    h2_h5_abandon(&a->file, a->tmp, a->comm);
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", h2_error_message());
+    err = h2_error_set(__FILE__, __LINE__, err, "%s not written (an existing file is intact): %s", a->path, msg);
+    return h2_error_sync(a->comm, err);
+  }
+  err = h2_h5_close(&a->file, a->comm);
+  if (rank == 0) h2_h5_unreserve(&a->reserve_fd);
   if (rank == 0) {
     char dir[4096];
     h2_path_dir(a->path, dir, sizeof dir);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Largest number of bytes one rank moves in one H5Dwrite round. */
@@ -40,10 +41,32 @@ static herr_t reason_cb(unsigned n, const H5E_error2_t *e, void *data) {
 static const char *h5_reason(char *buf, size_t size) {
   h5_reason_ctx c = {buf, size};
   buf[0] = 0;
+  int e = errno; /* the system's reason, when the failing call left one (callers zero errno first) */
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_cb, &c);
   H5Eclear2(H5E_DEFAULT);
   if (!buf[0]) snprintf(buf, size, "unknown HDF5 failure");
+  if (e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || e == EROFS) {
+    size_t n = strlen(buf);
+    if (n + 8 < size) snprintf(buf + n, size - n, ": %s", strerror(e));
+  }
   return buf;
+}
+
+/* After a failed write: MPI-IO does not keep errno, so look at the file
+ * system itself and say "No space left on device" when it is (almost)
+ * full, or the quota is exhausted. */
+static void append_disk_reason(const char *fname, char *buf, size_t size) {
+  if (strstr(buf, strerror(ENOSPC))) return;
+  char dir[4096];
+  h2_path_dir(fname, dir, sizeof dir);
+  struct statvfs v;
+  if (statvfs(dir, &v) != 0) return;
+  double avail = (double)v.f_bavail * (double)v.f_frsize, total = (double)v.f_blocks * (double)v.f_frsize;
+  if (avail < 1048576.0 || avail < 0.001 * total || (v.f_favail == 0 && v.f_files > 0)) {
+    size_t n = strlen(buf);
+    if (n + 8 < size)
+      snprintf(buf + n, size - n, ": %s (%.0f bytes free on the file system of %s)", strerror(ENOSPC), avail, dir);
+  }
 }
 
 void h2_h5_filename(hid_t obj, char *buf, size_t size) {
@@ -251,12 +274,27 @@ int h2_h5_close(hid_t *file, MPI_Comm comm) {
   if (*file < 0) return 0;
   char fname[1024];
   h2_h5_filename(*file, fname, sizeof fname);
+  errno = 0;
   if (H5Fclose(*file) < 0) {
     char r[512];
-    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: closing the file failed: %s", fname,
-                       h5_reason(r, sizeof r));
+    h5_reason(r, sizeof r);
+    append_disk_reason(fname, r, sizeof r);
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: closing the file failed: %s", fname, r);
   }
   *file = -1;
+  return h2_error_sync(comm, err);
+}
+
+int h2_h5_flush(hid_t file, MPI_Comm comm) {
+  int err = 0;
+  errno = 0;
+  if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) {
+    char fname[1024], r[512];
+    h5_reason(r, sizeof r);
+    h2_h5_filename(file, fname, sizeof fname);
+    append_disk_reason(fname, r, sizeof r);
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: writing the file failed: %s", fname, r);
+  }
   return h2_error_sync(comm, err);
 }
 
@@ -479,6 +517,7 @@ static int transfer(hid_t dset, h2_h5_type mtype, int ndims, int64_t cols, int64
     else
       s = (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0) ? -1 : 0;
   }
+  errno = 0;
   if (s >= 0) {
     if (write)
       s = H5Dwrite(dset, mem_type(mtype), mspace, fspace, dxpl, buf);
@@ -531,6 +570,7 @@ int h2_h5_write_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrow
     if (err) n = 0;
     int f = transfer(dset, mtype, ndims, cols, row0 + (n ? first : 0), n,
                      (void *)(p + (n ? first * rowbytes : 0)), 1, dxpl, reason, sizeof reason);
+    if (f) append_disk_reason(fname, reason, sizeof reason);
     if (f && !err)
       err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: writing rows [%lld, %lld) of %s: %s",
                          fname, (long long)(row0 + first), (long long)(row0 + first + n), dname,

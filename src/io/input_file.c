@@ -41,16 +41,10 @@ static void writer_release(h2_input_writer *w) {
 
 /* Abandon: close everything and remove the temporary file (rank 0). */
 static void writer_abandon(h2_input_writer *w) {
-  int rank;
   writer_release(w);
-  if (w->file >= 0) {
-    /* Close quietly: the error being reported is the first one. */
-    H5Fclose(w->file);
-    w->file = -1;
-  }
-  MPI_Comm_rank(w->comm, &rank);
-  MPI_Barrier(w->comm);
-  if (rank == 0 && w->created) unlink(w->tmp);
+  h2_h5_unreserve(&w->reserve_fd);
+  /* quietly, and a full disk can neither crash nor hang the close (h5atomic.h) */
+  h2_h5_abandon(&w->file, w->created ? w->tmp : "", w->comm);
   w->created = 0;
 }
 
@@ -68,6 +62,7 @@ int h2_input_writer_open(h2_input_writer *w, const char *path, MPI_Comm comm,
   memset(w, 0, sizeof *w);
   w->comm = comm;
   w->file = -1;
+  w->reserve_fd = -1;
   for (int a = 0; a < 2; a++)
     for (int b = 0; b < 2; b++) w->dset[a][b] = -1;
   MPI_Comm_rank(comm, &rank);
@@ -94,6 +89,12 @@ int h2_input_writer_open(h2_input_writer *w, const char *path, MPI_Comm comm,
   H2_MPI(MPI_Bcast(w->tmp, (int)sizeof w->tmp, MPI_CHAR, 0, comm));
 
   err = h2_h5_create(&w->file, w->tmp, comm);
+  /* a full disk is refused here, before HDF5 writes (h5atomic.h: h2_h5_reserve) */
+  if (!err) {
+    double bytes = 8.0 * (double)N * d + 8.0 * (double)N * (double)(ntrain + ntest);
+    err = h2_error_sync(comm, rank == 0 ? h2_h5_reserve(w->tmp, 1.05 * bytes + 1048576.0, "input file", path,
+                                                        &w->reserve_fd) : 0);
+  }
   if (!err)
     err = h2_h5_write_rows(w->file, "points", H2_H5_F64, H2_H5_F64, 2, N, d, 0,
                            rank == 0 ? N : 0, points, comm);
@@ -156,7 +157,10 @@ int h2_input_writer_close(h2_input_writer *w, int status) {
     return err;
   }
   writer_release(w);
-  err = h2_h5_close(&w->file, w->comm);
+  /* a full disk is found by the flush, before the close (which then cannot fail) */
+  err = h2_h5_flush(w->file, w->comm);
+  if (!err) err = h2_h5_close(&w->file, w->comm);
+  if (!err) h2_h5_unreserve(&w->reserve_fd);
   if (err) {
     writer_abandon(w);
     H2_TRY(err);

@@ -19,6 +19,7 @@ typedef struct {
   hid_t file;
   MPI_Comm comm;
   int exclusive; /* the caller holds PATH's lock: every stale PATH.tmp.* is ours to remove */
+  int reserve_fd; /* rank 0: the temporary file's space reservation (h2_h5_reserve), or -1 */
   char path[4096], tmp[4200];
 } h2_h5_atomic;
 
@@ -43,8 +44,27 @@ int h2_h5_remove_stale_tmp(const char *path, int exclusive);
 
 /* Collective.  `what` names the file in messages ("checkpoint", ...). */
 int h2_h5_atomic_create(h2_h5_atomic *a, const char *path, const char *what, MPI_Comm comm);
+/* The same, reserving about `bytes` for the file first (h2_h5_reserve): a
+ * full disk is then refused here, cleanly, before HDF5 writes anything. */
+int h2_h5_atomic_create_sized(h2_h5_atomic *a, const char *path, const char *what, double bytes, MPI_Comm comm);
 /* Collective; returns the agreed status. */
 int h2_h5_atomic_finish(h2_h5_atomic *a, int err);
+
+/* Rank-local (rank 0): reserve `bytes` of disk space for the temporary file
+ * tmp (fallocate without changing its size; where fallocate is missing, a
+ * comparison with the free space).  Parallel HDF5 cannot recover from a
+ * write that fails on one rank inside its collective metadata flush (ranks
+ * end up in different collectives: a hang), so a full disk must be found
+ * before HDF5 writes: this fails with "No space left on device", the size
+ * needed and the space free.  *fd keeps the reservation until
+ * h2_h5_unreserve, which gives back what the file did not use. */
+int h2_h5_reserve(const char *tmp, double bytes, const char *what, const char *path, int *fd);
+void h2_h5_unreserve(int *fd);
+
+/* Collective: close an HDF5 file being abandoned after an error (its
+ * temporary name tmp is truncated first, so that a full disk cannot make
+ * the close fail or hang) and remove tmp (rank 0).  Never sets an error. */
+void h2_h5_abandon(hid_t *file, const char *tmp, MPI_Comm comm);
 
 /* An exclusive lock on PATH.lock (fcntl, so also over NFS), held by one
  * process for a whole run: a second job with the same checkpoint path is

@@ -67,6 +67,10 @@ int h2_h5_open_read(hid_t *file, const char *path, MPI_Comm comm);
  * Closing -1 is a no-op.  Reports a failure of the final flush. */
 int h2_h5_close(hid_t *file, MPI_Comm comm);
 
+/* Flush everything of FILE to the file system (collective); a full disk
+ * is reported here, with the system's reason, before the close. */
+int h2_h5_flush(hid_t file, MPI_Comm comm);
+
 /* Create every missing group of PATH ("a/b/c", leading '/' allowed) below
  * LOC, like mkdir -p.  Collective. */
 int h2_h5_create_groups(hid_t loc, const char *path, MPI_Comm comm);

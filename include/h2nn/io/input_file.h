@@ -49,6 +49,7 @@ typedef struct {
   int64_t N, nsamples[2];
   int d;
   int created;            /* the temporary file exists (rank 0 removes it on failure) */
+  int reserve_fd;         /* rank 0: the disk space reserved for it (h2_h5_reserve), or -1 */
 } h2_input_writer;
 
 /* Collective.  Creates the temporary file, writes /points (points: N x d
