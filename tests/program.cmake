@@ -73,7 +73,43 @@ set(h2nn_bad_input_cases
   predict_no_output          2
   predict_output_is_dir      2
   resume_conflicting_rank    2
-  synthetic_with_input       2)
+  synthetic_with_input       2
+  # hostile input and faults: each defect of the probe keeps a case
+  huge_declared              2
+  fifo_input                 2
+  uint8_samples              2
+  attr_string_leaf_size      2
+  attr_string_lr             2
+  attr_compound_rank         2
+  leaf_size_2p31             2
+  leaf_size_2p32_80          2
+  synthetic_2p32             2
+  iterations_int64_max       2
+  eta_subnormal              2
+  checkpoint_fifo            2
+  checkpoint_chardev         2
+  checkpoint_is_input        2
+  checkpoint_is_input_link   2
+  predict_output_is_checkpoint 2
+  predict_output_is_input    2
+  ckpt_activation_array      2
+  ckpt_points_extra_cols     2
+  ckpt_points_2n_rows        2
+  ckpt_history_2d            2
+  ckpt_history_scalar        2
+  ckpt_step_negative         2
+  ckpt_n_huge                2
+  ckpt_leaf_size_0           2
+  ckpt_leaf_size_neg         2
+  ckpt_leaf_size_string      2
+  ckpt_close_hidden_neg      2
+  ckpt_output_scale_inf      2
+  ckpt_nan_weights           2
+  ckpt_inf_leaf_v            2
+  ckpt_adam_v_negative       3
+  predict_ckpt_output_mean_2d 2
+  predict_ckpt_activation_array 2
+  predict_ckpt_nan_weights   2)
 list(LENGTH h2nn_bad_input_cases h2nn_n)
 math(EXPR h2nn_last "${h2nn_n} - 1")
 foreach(i RANGE 0 ${h2nn_last} 2)

@@ -25,6 +25,7 @@ static int range_error(const h2_opt_spec *o, double v, const char *source) {
               v);
     H2_FAIL(H2_EINPUT, "%s --%s: must be positive, got %g", source, o->name, v);
   }
+  if (o->max >= big && v > o->max) H2_FAIL(H2_EINPUT, "%s --%s: must be at most %g, got %g", source, o->name, o->max, v);
   if (o->max >= big) H2_FAIL(H2_EINPUT, "%s --%s: must be at least %g, got %g", source, o->name, o->min, v);
   H2_FAIL(H2_EINPUT, "%s --%s: must be between %g and %g, got %g", source, o->name, o->min, o->max, v);
 }
@@ -39,6 +40,8 @@ static void int_bounds(const h2_opt_spec *o, long long *lo, long long *hi) {
 static int int_range_error(const h2_opt_spec *o, long long v, const char *source) {
   long long lo, hi;
   int_bounds(o, &lo, &hi);
+  if ((hi == LLONG_MAX || o->max >= 1e17) && v > hi)
+    H2_FAIL(H2_EINPUT, "%s --%s: must be at most %lld, got %lld", source, o->name, hi, v);
   if (hi == LLONG_MAX || o->max >= 1e17)
     H2_FAIL(H2_EINPUT, "%s --%s: must be at least %lld, got %lld", source, o->name, lo, v);
   H2_FAIL(H2_EINPUT, "%s --%s: must be between %lld and %lld, got %lld", source, o->name, lo, hi, v);
