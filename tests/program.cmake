@@ -133,3 +133,11 @@ h2nn_program_test(synthetic_runs_dim1 synthetic_runs.sh 120 1 30)
 h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
 h2nn_program_test(help_and_json help_and_json.sh 120)
 h2nn_program_test(init_kernel init_kernel.sh 120)
+
+# --- faults: locks, divergence, h5py strings, a full disk, SIGKILL during checkpoints
+foreach(case lock diverge vlen_attr disk_full)
+  h2nn_program_test(faults_${case} faults.sh 180 ${case})
+  set_tests_properties(faults_${case} PROPERTIES FIXTURES_REQUIRED h2nn_bad_input SKIP_RETURN_CODE 77)
+endforeach()
+h2nn_program_test(faults_sigkill faults.sh 300 sigkill 20)
+set_tests_properties(faults_sigkill PROPERTIES FIXTURES_REQUIRED h2nn_bad_input)

@@ -223,6 +223,12 @@ int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, cons
   MPI_Allreduce(&mine, &params, 1, MPI_DOUBLE, MPI_SUM, comm);
   double bytes = params + (double)m->N * (8.0 * m->d + 16.0) + 8.0 * (double)((int64_t)1 << m->L) +
                  40.0 * (double)state->hist->n + 16.0 * (double)m->close.pat->nnz * (m->L + 1) + 1048576.0;
+  /* with the path's lock held, every PATH.tmp.<pid>.<k> is a killed
+   * writer's: removed before this write, so none outlives it even if this
+   * process is killed between its rename and the cleanup after it */
+  int rank;
+  MPI_Comm_rank(comm, &rank);
+  if (rank == 0 && state->path_locked) h2_h5_remove_stale_tmp(path, 1);
   h2_h5_atomic a;
   H2_TRY(h2_error_sync(comm, h2_h5_atomic_create_sized(&a, path, "checkpoint", 1.1 * bytes, comm)));
   a.exclusive = state->path_locked;
