@@ -65,7 +65,7 @@ static void append_disk_reason(const char *fname, char *buf, size_t size) {
   if (avail < 1048576.0 || avail < 0.001 * total || (v.f_favail == 0 && v.f_files > 0)) {
     size_t n = strlen(buf);
     if (n + 8 < size)
-      snprintf(buf + n, size - n, ": %s (%.0f bytes free on the file system of %s)", strerror(ENOSPC), avail, dir);
+      snprintf(buf + n, size - n, ": %s (%.0f bytes free on the file system of %.200s)", strerror(ENOSPC), avail, dir);
   }
 }
 
