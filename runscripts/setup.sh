@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 pkgs=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libhdf5-openmpi-dev
-      hdf5-tools check librandom123-dev libgsl-dev gnuplot-nox)
+      hdf5-tools check librandom123-dev libgsl-dev gnuplot-nox python3-numpy python3-h5py
+      slurm-wlm munge procps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,4 @@
-/* check_datagen.c — DATASETS.md §2/§3: the custom operator against a direct
+/* check_datagen.c — docs/datasets.md §2/§3: the custom operator against a direct
  * double loop, the geometries, the named kernels and their dense product
  * against a direct loop, and the bump inputs. */
 #include <check.h>
@@ -21,7 +21,7 @@ static double rel_l2(const double *a, const double *b, int64_t n) {
 
 /* out = A q with one GEMM equals the literal formula summed in a loop, on
  * RTE mu_s inputs; A is symmetric with zero diagonal; the outputs are tiny
- * (RMS ~6e-10 at N = 320, DATASETS.md §2). */
+ * (RMS ~6e-10 at N = 320, docs/datasets.md §2). */
 START_TEST(test_custom_vs_loop) {
   const int N = 320, S = 5;
   double *A = malloc(sizeof(double) * N * N), *q = malloc(sizeof(double) * N * S),

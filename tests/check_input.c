@@ -1,4 +1,4 @@
-/* check_input.c — SPEC §5 input files on one rank: writer + reader round
+/* check_input.c — docs/design.md §5 input files on one rank: writer + reader round
  * trip, the temporary-file protocol, the h5util wrappers, and one test per
  * kind of bad input asserting a non-zero status and a message that names
  * the file and the dataset. */

@@ -1,4 +1,4 @@
-/* check_rte.c — DATASETS.md §1: fast E1 against GSL, the RTE kernel and
+/* check_rte.c — docs/datasets.md §1: fast E1 against GSL, the RTE kernel and
  * solution against the reference values, symmetry, and the statistics of
  * the two-bump samples. */
 #include <check.h>
@@ -118,7 +118,7 @@ START_TEST(test_zero_mus_center_and_symmetry) {
 }
 END_TEST
 
-/* 200 random samples at N = 320: parameters within DATASETS.md ranges,
+/* 200 random samples at N = 320: parameters within docs/datasets.md ranges,
  * u within [0.75, 1.55], mean within 0.03 of 1.16; sampling is a pure
  * function of (seed, sample). */
 START_TEST(test_sample_statistics) {

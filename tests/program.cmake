@@ -6,10 +6,6 @@
 # wraps every MPI launch in `timeout`, so a hang fails the test; the ctest
 # TIMEOUT is the outer guard.  The bad_input_* tests share read-only inputs
 # made once by the fixture test bad_input_setup.
-if(NOT TARGET h2nn_app)
-  return()
-endif()
-
 # Small input files, valid or broken in exactly one way (see its header).
 add_executable(h2nn_mkinput programs/h2nn_mkinput.c)
 target_link_libraries(h2nn_mkinput PRIVATE h2nn_app)
@@ -74,6 +70,13 @@ set(h2nn_bad_input_cases
   predict_output_is_dir      2
   resume_conflicting_rank    2
   synthetic_with_input       2
+  max_time_negative          2
+  max_time_malformed         2
+  resume_auto_no_checkpoint  2
+  resume_auto_damaged        2
+  resume_auto_foreign        2
+  resume_auto_foreign        3
+  checkpoint_backwards       2
   # hostile input and faults: each defect of the probe keeps a case
   huge_declared              2
   fifo_input                 2
@@ -110,6 +113,7 @@ set(h2nn_bad_input_cases
   predict_ckpt_output_mean_2d 2
   predict_ckpt_activation_array 2
   predict_ckpt_nan_weights   2)
+
 list(LENGTH h2nn_bad_input_cases h2nn_n)
 math(EXPR h2nn_last "${h2nn_n} - 1")
 foreach(i RANGE 0 ${h2nn_last} 2)
@@ -133,6 +137,50 @@ h2nn_program_test(synthetic_runs_dim1 synthetic_runs.sh 120 1 30)
 h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
 h2nn_program_test(help_and_json help_and_json.sh 120)
 h2nn_program_test(init_kernel init_kernel.sh 120)
+
+# --- surviving the cluster: real signals (to mpirun, to one rank), SIGUSR2
+# checkpoints, signals during checkpoint writes, the --max-time budget, and
+# --resume auto continuing bitwise (tests/programs/signals.sh)
+foreach(case term_mpirun usr1_rank int_rank usr2 during_write kill_during_write max_time before_start)
+  h2nn_program_test(signals_${case} signals.sh 300 ${case})
+endforeach()
+
+# --- the SLURM batch script on a real SLURM started by the test (munged,
+# slurmctld, slurmd in a temporary directory): warning signal, checkpoint,
+# requeue, resume, completion (tests/slurm/slurm_requeue.sh; 2-4 minutes)
+add_test(NAME slurm_requeue
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/slurm/slurm_requeue.sh ${H2NN_PROG_ARGS} -- ${PROJECT_SOURCE_DIR})
+set_tests_properties(slurm_requeue PROPERTIES ENVIRONMENT "${H2NN_TEST_ENV}" TIMEOUT 720 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
+
+# --- the installed library: a consumer built against it (CMake and pkg-config)
+# reproduces --predict on 1 and 3 ranks
+h2nn_program_test(library_consumer library_consumer.sh 120
+  ${CMAKE_COMMAND} ${PROJECT_BINARY_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/lib ${CMAKE_C_COMPILER})
+
+# --- tools/h2nn.py (numpy + h5py) against h2nn_mpi --predict.  Python 3 with
+# numpy and h5py is a test dependency (runscripts/setup.sh installs Debian's
+# python3-numpy and python3-h5py): the first interpreter that imports both
+# (Debian's /usr/bin/python3 before any other python3 on PATH; set
+# H2NN_PYTHON3 to choose one); with none the test fails and says why.
+if(NOT H2NN_PYTHON3)
+  find_program(h2nn_path_python3 NAMES python3)
+  foreach(py /usr/bin/python3 ${h2nn_path_python3})
+    execute_process(COMMAND ${py} -c "import numpy, h5py" RESULT_VARIABLE h2nn_py_rc OUTPUT_QUIET ERROR_QUIET)
+    if(h2nn_py_rc EQUAL 0)
+      set(H2NN_PYTHON3 ${py} CACHE FILEPATH "Python 3 with numpy and h5py (tests of tools/h2nn.py)")
+      break()
+    endif()
+  endforeach()
+  if(NOT H2NN_PYTHON3)
+    message(WARNING "no python3 with numpy and h5py: the python_predict test will fail (apt-get install python3-numpy python3-h5py)")
+  endif()
+endif()
+if(H2NN_PYTHON3)
+  set(h2nn_python ${H2NN_PYTHON3})
+else()
+  set(h2nn_python python3)
+endif()
+h2nn_program_test(python_predict python_predict.sh 120 ${h2nn_python})
 
 # --- faults: locks, divergence, h5py strings, a full disk, SIGKILL during checkpoints
 foreach(case lock diverge vlen_attr disk_full)

@@ -1,10 +1,12 @@
-/* test_dist.c — distribution (SPEC §4), run under mpiexec with 1..8 ranks.
+/* test_dist.c — distribution (docs/design.md §4), run under mpiexec with 1..8 ranks.
  * For every split P = P_d x P_m (P_m a power of two dividing P):
  *  - halo lists: each rank receives exactly the remote boxes its own rows
  *    reference, and what a sends to b is what b expects from a;
  *  - forward outputs, every parameter gradient (summed over replicas) and the
  *    input gradient equal those of a one-rank model on the whole batch
- *    (double precision; 1-D and 2-D, ragged leaves, zeta 3, coarse tree). */
+ *    (double precision; 1-D and 2-D, ragged leaves, zeta 3, coarse tree).
+ * Assertions are MC_CHECK (mpi_check.h): a failure on one rank fails the
+ * test on every rank, with that rank's message, instead of a hang. */
 #include <check.h>
 #include <math.h>
 #include <mpi.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "model_common.h"
+#include "mpi_check.h"
 
 #define NB 6 /* global batch */
 
@@ -21,31 +24,33 @@ static void check_halo(const h2_bsmap *f, const h2_halo *h, int level, const h2_
   for (int s = f->nrows; s < f->nslots; s++) {
     int used = 0;
     for (int64_t e = 0; e < f->rowptr[f->nrows]; e++) used |= f->colslot[e] == s;
-    ck_assert_msg(used, "halo slot %d (box %d) is not needed", s, f->slot_box[s]);
-    ck_assert_int_ne(f->slot_box[s] >> (level - part->p), part->mrank);
+    MC_CHECK(used, "halo slot %d (box %d) is not needed", s, f->slot_box[s]);
+    MC_CHECK((f->slot_box[s] >> (level - part->p)) != part->mrank, "halo slot %d (box %d) is an own box", s, f->slot_box[s]);
   }
   for (int i = 0; i < f->nrows; i++)
     for (int64_t g = f->pat->rowptr[f->first_row + i]; g < f->pat->rowptr[f->first_row + i + 1]; g++) {
       int box = f->pat->col[g], own = box >= f->first_row && box < f->first_row + f->nrows, found = own;
       for (int s = f->nrows; s < f->nslots && !found; s++) found = f->slot_box[s] == box;
-      ck_assert_msg(found, "column box %d of row %d is neither own nor received", box, f->first_row + i);
+      MC_CHECK(found, "column box %d of row %d is neither own nor received", box, f->first_row + i);
     }
   /* (3) sends of a to b == receives of b from a (box lists) */
   int pm = part->pm, *scnt = calloc(pm, sizeof(int)), *rcnt = calloc(pm, sizeof(int));
   for (int i = 0; i < h->nnb; i++) scnt[h->nb[i]] = (int)(h->sptr[i + 1] - h->sptr[i]);
   int *expect = calloc(pm, sizeof(int));
   for (int i = 0; i < h->nnb; i++) expect[h->nb[i]] = h->rslot1[i] - h->rslot0[i];
+  MC_SYNC(MPI_COMM_WORLD);
   MPI_Alltoall(scnt, 1, MPI_INT, rcnt, 1, MPI_INT, part->comm);
-  for (int q = 0; q < pm; q++) ck_assert_msg(rcnt[q] == expect[q], "rank %d sends %d boxes, %d expected", q, rcnt[q], expect[q]);
+  for (int q = 0; q < pm; q++) MC_CHECK(rcnt[q] == expect[q], "rank %d sends %d boxes, %d expected", q, rcnt[q], expect[q]);
   int *sdis = calloc(pm + 1, sizeof(int)), *rdis = calloc(pm + 1, sizeof(int));
   for (int q = 0; q < pm; q++) sdis[q + 1] = sdis[q] + scnt[q], rdis[q + 1] = rdis[q] + rcnt[q];
   int *sbox = malloc(sizeof(int) * (sdis[pm] + 1)), *rbox = malloc(sizeof(int) * (rdis[pm] + 1));
   for (int i = 0; i < h->nnb; i++)
     for (int64_t e = h->sptr[i]; e < h->sptr[i + 1]; e++) sbox[sdis[h->nb[i]] + (e - h->sptr[i])] = f->slot_box[h->sslot[e]];
+  MC_SYNC(MPI_COMM_WORLD);
   MPI_Alltoallv(sbox, scnt, sdis, MPI_INT, rbox, rcnt, rdis, MPI_INT, part->comm);
   for (int i = 0; i < h->nnb; i++)
     for (int s = h->rslot0[i]; s < h->rslot1[i]; s++)
-      ck_assert_int_eq(rbox[rdis[h->nb[i]] + (s - h->rslot0[i])], f->slot_box[s]);
+      MC_CHECK_INT_EQ(rbox[rdis[h->nb[i]] + (s - h->rslot0[i])], f->slot_box[s]);
   free(scnt), free(rcnt), free(expect), free(sdis), free(rdis), free(sbox), free(rbox);
 }
 
@@ -104,9 +109,10 @@ static void agreement(int N, int d, int leaf, int rank) {
   h2_model_config cfg = tm_config(leaf, rank, 3);
   /* the one-rank reference, on every rank */
   h2_model sm;
-  ck_assert_int_eq(h2_model_build(&sm, x, N, d, &cfg, NB, NULL), 0);
+  MC_CHECK_INT_EQ(h2_model_build(&sm, x, N, d, &cfg, NB, NULL), 0);
+  MC_SYNC(MPI_COMM_WORLD);
   real *sp = calloc(sm.nparams, sizeof(real)), *sg = calloc(sm.nparams, sizeof(real));
-  ck_assert_int_eq(h2_model_init_xavier(&sm, sp), 0);
+  MC_CHECK_INT_EQ(h2_model_init_xavier(&sm, sp), 0);
   for (int64_t i = 0; i < sm.nparams; i++)
     if (sp[i] == 0) sp[i] = (real)(0.05 * tm_uniform((uint64_t)i, 23)); /* non-zero biases */
   real *st = malloc(sizeof(real) * N * NB), *sdq = malloc(sizeof(real) * N * NB);
@@ -128,28 +134,33 @@ static void agreement(int N, int d, int leaf, int rank) {
     int pd = P / pm, mrank = me % pm, drank = me / pm;
     h2_partition part = {.pm = pm, .mrank = mrank, .p = 0};
     while ((1 << part.p) < pm) part.p++;
+    MC_SYNC(MPI_COMM_WORLD);
     MPI_Comm replica;
     MPI_Comm_split(MPI_COMM_WORLD, drank, mrank, &part.comm);
     MPI_Comm_split(MPI_COMM_WORLD, mrank, drank, &replica);
     int b0 = NB * drank / pd, nb = NB * (drank + 1) / pd - b0;
     h2_model dm;
-    ck_assert_int_eq(h2_model_build(&dm, x, N, d, &cfg, NB, &part), 0);
-    ck_assert_msg(pm == 1 || dm.coarse || dm.lmin >= part.p, "coarse flag");
+    MC_CHECK_INT_EQ(h2_model_build(&dm, x, N, d, &cfg, NB, &part), 0);
+    MC_SYNC(MPI_COMM_WORLD);
+    MC_CHECK(pm == 1 || dm.coarse || dm.lmin >= part.p, "coarse flag");
+    /* tests/dist/dist_assert_agree.sh: a failure on one rank only must fail the test on every rank */
+    const char *inject = getenv("H2NN_TEST_FAIL_RANK");
+    MC_CHECK(!inject || atoi(inject) != me, "failure injected on rank %d (H2NN_TEST_FAIL_RANK)", me);
     for (int l = dm.lmin; l <= dm.L; l++)
       if (l >= part.p && dm.far[l].active) check_halo(&dm.far[l], &dm.halo_far[l], l, &part);
     check_halo(&dm.close, &dm.halo_close, dm.L, &part);
     real *dp = calloc(dm.nparams + 1, sizeof(real)), *dg = calloc(dm.nparams + 1, sizeof(real));
     /* Xavier is P-independent: the distributed init equals the reference's own blocks */
-    ck_assert_int_eq(h2_model_init_xavier(&dm, dp), 0);
+    MC_CHECK_INT_EQ(h2_model_init_xavier(&dm, dp), 0);
     real *sx = calloc(sm.nparams, sizeof(real));
-    ck_assert_int_eq(h2_model_init_xavier(&sm, sx), 0);
+    MC_CHECK_INT_EQ(h2_model_init_xavier(&sm, sx), 0);
     cmp_acc ci = {0, 1e-300};
     for_each_pair(&dm, dp, &sm, sx, cmp_pair, &ci);
-    ck_assert_msg(ci.diff == 0, "P_m=%d: Xavier init differs from one rank by %g", pm, ci.diff);
+    MC_CHECK(ci.diff == 0, "P_m=%d: Xavier init differs from one rank by %g", pm, ci.diff);
     free(sx);
     int64_t copied = 0;
     for_each_pair(&dm, dp, &sm, sp, copy_pair, &copied);
-    ck_assert_int_eq(copied, dm.nparams);
+    MC_CHECK_INT_EQ(copied, dm.nparams);
     /* this replica's samples on this rank's points */
     int64_t n_own = BS_AOFF(&dm.close, 0, dm.close.nrows), t0 = dm.tree.start[h2_box_id(dm.L, dm.close.first_row)];
     real *dt = malloc(sizeof(real) * (n_own * nb + 1));
@@ -166,6 +177,7 @@ static void agreement(int N, int d, int leaf, int rank) {
     const h2_grad_hook hook_s = {tm_hook_fn, &hs};
     {
       double ss[2 * NB];
+      MC_SYNC(MPI_COMM_WORLD);
       h2_model_forward(&dm, dp, nb);
       h2_loss_partial(&dm, dt, NULL, nb, ss);
       MPI_Allreduce(MPI_IN_PLACE, ss, 2 * nb, MPI_DOUBLE, MPI_SUM, part.comm);
@@ -180,7 +192,7 @@ static void agreement(int N, int d, int leaf, int rank) {
         double a = dm.zc[dm.zeta][t * nb + s], b = sw[(t0 + t) * NB + b0 + s];
         cw.diff = fmax(cw.diff, fabs(a - b)), cw.scale = fmax(cw.scale, fabs(b));
       }
-    ck_assert_msg(cw.diff <= 1e-12 * cw.scale, "P=%d P_m=%d: forward differs by %g (scale %g)", P, pm, cw.diff, cw.scale);
+    MC_CHECK(cw.diff <= 1e-12 * cw.scale, "P=%d P_m=%d: forward differs by %g (scale %g)", P, pm, cw.diff, cw.scale);
     double dsums[2 * NB];
     h2_loss_partial(&dm, dt, NULL, nb, dsums);
     MPI_Allreduce(MPI_IN_PLACE, dsums, 2 * nb, MPI_DOUBLE, MPI_SUM, part.comm);
@@ -190,36 +202,39 @@ static void agreement(int N, int d, int leaf, int rank) {
     const h2_grad_hook hook = {tm_hook_fn, &hk};
     h2_model_backward(&dm, dp, dg, nb, 1, &hook);
     int64_t bad = tm_hook_violations(&hk, dm.nparams);
-    ck_assert_msg(bad == 0, "P=%d P_m=%d: %lld of %lld gradients broke the hook contract", P, pm, (long long)bad,
+    MC_CHECK(bad == 0, "P=%d P_m=%d: %lld of %lld gradients broke the hook contract", P, pm, (long long)bad,
                   (long long)dm.nparams);
-    for (int64_t t = 0; t < n_own * nb; t++) ck_assert_msg(isfinite(dm.dq[t]), "dq read a handed-over parameter");
+    for (int64_t t = 0; t < n_own * nb; t++) MC_CHECK(isfinite(dm.dq[t]), "dq read a handed-over parameter");
     int64_t bad_s = 0;
     for (int64_t i = 0; i < dm.nparams; i++) bad_s += hs.count[i] != 1 || hs.snap[i] != dg[i];
-    ck_assert_msg(bad_s == 0, "P=%d P_m=%d: slice-by-slice backward: %lld of %lld gradients differ or not handed over once",
+    MC_CHECK(bad_s == 0, "P=%d P_m=%d: slice-by-slice backward: %lld of %lld gradients differ or not handed over once",
                   P, pm, (long long)bad_s, (long long)dm.nparams);
     free(hk.snap), free(hk.count), free(hs.snap), free(hs.count), free(q0), free(pcopy);
+    MC_SYNC(MPI_COMM_WORLD);
     MPI_Allreduce(MPI_IN_PLACE, dg, (int)dm.nparams, H2_MPI_REAL, MPI_SUM, replica);
     cmp_acc cg = {0, 1e-300};
     for_each_pair(&dm, dg, &sm, sg, cmp_pair, &cg);
-    ck_assert_msg(cg.diff <= 1e-10 * cg.scale, "P=%d P_m=%d: gradients differ by %g (scale %g)", P, pm, cg.diff, cg.scale);
+    MC_CHECK(cg.diff <= 1e-10 * cg.scale, "P=%d P_m=%d: gradients differ by %g (scale %g)", P, pm, cg.diff, cg.scale);
     cmp_acc cq = {0, 1e-300};
     for (int64_t t = 0; t < n_own; t++)
       for (int s = 0; s < nb; s++) {
         double a = dm.dq[t * nb + s], b = sdq[(t0 + t) * NB + b0 + s];
         cq.diff = fmax(cq.diff, fabs(a - b)), cq.scale = fmax(cq.scale, fabs(b));
       }
-    ck_assert_msg(cq.diff <= 1e-10 * cq.scale, "P=%d P_m=%d: input gradient differs by %g", P, pm, cq.diff);
+    MC_CHECK(cq.diff <= 1e-10 * cq.scale, "P=%d P_m=%d: input gradient differs by %g", P, pm, cq.diff);
     if (me == 0)
       fprintf(stderr, "dist N=%d d=%d: P=%d = %d x %d (coarse levels: %s): forward %.1e, gradients %.1e, dq %.1e\n", N,
               d, P, pd, pm, dm.coarse ? "yes" : "no", cw.diff / cw.scale, cg.diff / cg.scale, cq.diff / cq.scale);
     free(dp), free(dg), free(dt);
+    MC_SYNC(MPI_COMM_WORLD);
     h2_model_free(&dm);
     MPI_Comm_free(&part.comm);
     MPI_Comm_free(&replica);
   }
-  ck_assert_int_ge(splits, 1);
+  MC_CHECK(splits >= 1, "no split of the ranks was tested");
   free(sp), free(sg), free(st), free(sdq), free(sw), free(x);
   h2_model_free(&sm);
+  MC_SYNC(MPI_COMM_WORLD);
 }
 
 START_TEST(agree_1d) { agreement(777, 1, 9, 4); }

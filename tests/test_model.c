@@ -1,7 +1,7 @@
 /* test_model.c — the network in double precision: backward against finite
  * differences for every parameter group and the input (zeta 1 and 3, ragged
  * leaves, 1-D and 2-D, hidden layers wider than the outputs), forward exactness against the dense kernel product
- * with Chebyshev H2 weights (SPEC §6), Adam against hand-computed values. */
+ * with Chebyshev H2 weights (docs/design.md §6), Adam against hand-computed values. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -123,7 +123,7 @@ END_TEST
 START_TEST(gradcheck_wide_hidden) { gradcheck(203, 1, 7, 3, 3, H2_ACT_TANH, 12); }
 END_TEST
 
-/* Exactness (SPEC §6): zeta = 1, Chebyshev H2 weights of the log kernel:
+/* Exactness (docs/design.md §6): zeta = 1, Chebyshev H2 weights of the log kernel:
  * the forward pass equals the dense kernel product to interpolation accuracy. */
 static double exactness(int N, int d, int leaf, int p) {
   double *x = tm_points(N, d, 1, 0);

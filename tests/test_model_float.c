@@ -78,7 +78,7 @@ START_TEST(training_reduces_error) {
   real *qt = malloc(sizeof(real) * N * ntest), *wt = malloc(sizeof(real) * N * ntest);
   make_samples(m.tree.xt, N, ntrain, 1, q, w);
   make_samples(m.tree.xt, N, ntest, 2, qt, wt);
-  /* SPEC §3 normalisation: one RMS scale for inputs, one for outputs */
+  /* docs/design.md §3 normalisation: one RMS scale for inputs, one for outputs */
   double sq = 0, sw = 0;
   for (int64_t i = 0; i < (int64_t)N * ntrain; i++) sq += (double)q[i] * q[i], sw += (double)w[i] * w[i];
   real iq = (real)(1 / sqrt(sq / ((double)N * ntrain))), iw = (real)(1 / sqrt(sw / ((double)N * ntrain)));

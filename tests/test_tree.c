@@ -1,4 +1,4 @@
-/* test_tree.c — cluster tree and block cluster tree (SPEC §1, §6 anchor 1). */
+/* test_tree.c — cluster tree and block cluster tree (docs/design.md §1, §6 anchor 1). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -6,20 +6,11 @@
 #include "h2nn/core/pattern.h"
 #include "h2nn/util/rng.h"
 #include "h2nn/core/tree.h"
-
-/* points: uniform grid (n per side) or uniform random in the unit cube */
-static double *make_points(int N, int d, int grid, uint64_t seed) {
-  double *x = malloc(sizeof(double) * (size_t)N * d);
-  int side = (int)lround(pow(N, 1.0 / d));
-  for (int i = 0; i < N; i++)
-    for (int c = 0, rest = i; c < d; c++, rest /= side)
-      x[i * d + c] = grid ? ((rest % side) + 0.5) / side : h2_rng_uniform(seed, 7, (uint32_t)c, (uint64_t)i);
-  return x;
-}
+#include "points_common.h"
 
 /* Every (leaf, leaf) pair is covered by exactly one close or far block. */
 static void check_cover(int N, int d, int grid, int leaf) {
-  double *x = make_points(N, d, grid, 42);
+  double *x = tm_points(N, d, grid, 42);
   h2_tree t;
   h2_blocktree bt;
   ck_assert_int_eq(h2_tree_build(&t, x, N, d, leaf), 0);
@@ -73,7 +64,7 @@ END_TEST
 /* Tree invariants: permutation, balanced ragged leaves, points inside cells. */
 START_TEST(tree_invariants) {
   const int N = 1001, d = 2;
-  double *x = make_points(N, d, 0, 3);
+  double *x = tm_points(N, d, 0, 3);
   h2_tree t;
   ck_assert_int_eq(h2_tree_build(&t, x, N, d, 8), 0);
   ck_assert_int_eq(t.L, 7); /* ceil(log2(1001/8)) = 7 */
@@ -111,7 +102,7 @@ static int row_len(const h2_pattern *p, int i) { return (int)(p->rowptr[i + 1] -
  * of the parent's neighbours that do not touch it). */
 START_TEST(neighbour_counts_1d) {
   const int N = 1024;
-  double *x = make_points(N, 1, 1, 0);
+  double *x = tm_points(N, 1, 1, 0);
   h2_tree t;
   h2_blocktree bt;
   ck_assert_int_eq(h2_tree_build(&t, x, N, 1, 16), 0);
@@ -139,7 +130,7 @@ END_TEST
  * boundary (levels >= 7 of a 64 x 64 grid, around the centre) are regular. */
 START_TEST(neighbour_counts_2d) {
   const int side = 64, N = side * side;
-  double *x = make_points(N, 2, 1, 0);
+  double *x = tm_points(N, 2, 1, 0);
   h2_tree t;
   h2_blocktree bt;
   ck_assert_int_eq(h2_tree_build(&t, x, N, 2, 4), 0);

@@ -1,10 +1,10 @@
-/* h2nn_gen.c — the dataset generator program (SPEC §7, DATASETS.md).
+/* h2nn_gen.c — the dataset generator program (docs/design.md §7, docs/datasets.md).
  *
  *   h2nn_gen rte|custom|kernel --n N --samples S --seed X --output FILE.h5
  *            [--dim D --geometry grid|random|sphere --kernel log|inverse|gaussian
  *             --test-fraction F]
  *
- * Owns: the option table (the parser and --help both come from it), the
+ * Owns: the option table (util/cli.c parses it and prints --help from it), the
  * split of the samples over the ranks (contiguous ranges of the training
  * and of the test set), the chunked compute-and-write loop with its
  * progress lines, and the provenance attributes.  The data themselves come
@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "h2nn/gen/datagen.h"
+#include "h2nn/util/cli.h"
 #include "h2nn/util/error.h"
+#include "h2nn/util/split.h"
 #include "h2nn/io/input_file.h"
 #include "h2nn/gen/kernelgen.h"
 #include "h2nn/gen/rte.h"
@@ -33,143 +35,60 @@
 
 /* ------------------------------------------------------------ options */
 
-typedef enum { OPT_INT, OPT_REAL, OPT_STRING, OPT_FLAG } opt_type;
-
 typedef struct {
   int64_t n, samples, seed, dim;
   double test_fraction;
   const char *output, *geometry, *kernel;
-  int help;
   const char *generator;
 } gen_options;
 
-typedef struct {
-  const char *name;   /* long option without the leading "--" */
-  opt_type type;
-  const char *def;    /* default as text (NULL: none / required) */
-  const char *arg;    /* metavariable for --help */
-  const char *help;
-  size_t offset;      /* field of gen_options */
-} opt_def;
-
+/* One table for the parser and --help (util/cli.h); the ranges are checked
+ * by check_options, whose messages say what the generators need. */
 #define OFF(f) offsetof(gen_options, f)
-static const opt_def option_table[] = {
-    {"n", OPT_INT, "320", "N",
-     "number of points N (kernel + grid: rounded to the nearest m^dim)", OFF(n)},
-    {"samples", OPT_INT, "20000", "S", "number of samples, train + test", OFF(samples)},
-    {"seed", OPT_INT, "0", "X", "random seed (samples, random points)", OFF(seed)},
-    {"output", OPT_STRING, NULL, "FILE.h5", "output file (required)", OFF(output)},
-    {"test-fraction", OPT_REAL, "0.333333333333333333", "F",
-     "fraction of the samples in the test set (1/3: train:test = 2:1)",
-     OFF(test_fraction)},
-    {"dim", OPT_INT, "2", "D", "kernel only: dimension 1, 2 or 3 (sphere: 3)", OFF(dim)},
-    {"geometry", OPT_STRING, "grid", "G",
-     "kernel only: grid (uniform grid), random (uniform in the unit cube), sphere (unit sphere)",
-     OFF(geometry)},
-    {"kernel", OPT_STRING, "log", "K",
-     "kernel only: log (-log r), inverse (1/r), gaussian (exp(-r^2/(2 s^2)), s = "
-     H2_XSTR(H2_GAUSSIAN_SIGMA) ")", OFF(kernel)},
-    {"help", OPT_FLAG, NULL, NULL, "print this help and exit", OFF(help)},
+#define ANY -9.2e18, 9.2e18
+static const h2_opt_spec option_table[] = {
+    {"n", H2_OPT_INT, "320", "N", "number of points N (kernel + grid: rounded to the nearest m^dim)", OFF(n), 0, ANY},
+    {"samples", H2_OPT_INT, "20000", "S", "number of samples, train + test", OFF(samples), 0, ANY},
+    {"seed", H2_OPT_INT, "0", "X", "random seed (samples, random points)", OFF(seed), 0, ANY},
+    {"output", H2_OPT_STRING, NULL, "FILE.h5", "output file (required)", OFF(output), 0, ANY},
+    {"test-fraction", H2_OPT_REAL, "0.333333333333333333", "F",
+     "fraction of the samples in the test set (1/3: train:test = 2:1)", OFF(test_fraction), 0, ANY},
+    {"dim", H2_OPT_INT, "2", "D", "kernel only: dimension 1, 2 or 3 (sphere: 3)", OFF(dim), 0, ANY},
+    {"geometry", H2_OPT_STRING, "grid", "G",
+     "kernel only: grid (uniform grid), random (uniform in the unit cube), sphere (unit sphere)", OFF(geometry), 0,
+     ANY},
+    {"kernel", H2_OPT_STRING, "log", "K",
+     "kernel only: log (-log r), inverse (1/r), gaussian (exp(-r^2/(2 s^2)), s = " H2_XSTR(H2_GAUSSIAN_SIGMA) ")",
+     OFF(kernel), 0, ANY},
 };
 #define NOPT ((int)(sizeof option_table / sizeof option_table[0]))
 
-static void usage(FILE *f) {
-  fprintf(f,
-          "usage: " PROG " rte|custom|kernel --output FILE.h5 [options]\n"
-          "Writes an h2nn input file (SPEC §5) with train and test samples.\n"
-          "  rte     DATASETS.md §1: scattering coefficient -> mean intensity (1-D slab RTE)\n"
-          "  custom  DATASETS.md §2: w = A q, a_ij = (x_i+x_j)^2/(N^5 |x_i-x_j|)\n"
-          "  kernel  DATASETS.md §3: w = A q, a_ij = k(|x_i-x_j|) on a point cloud\n"
-          "options:\n");
-  for (int k = 0; k < NOPT; k++) {
-    const opt_def *o = &option_table[k];
-    char lhs[64];
-    snprintf(lhs, sizeof lhs, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-    fprintf(f, "  %-22s %s", lhs, o->help);
-    if (o->def && o->type != OPT_FLAG) fprintf(f, " [%s]", o->type == OPT_REAL ? "1/3" : o->def);
-    fprintf(f, "\n");
-  }
-}
+static const h2_cli cli = {
+    .program = PROG,
+    .usage = PROG " rte|custom|kernel --output FILE.h5 [options]",
+    .description = "Writes an h2nn input file (docs/design.md §5) with train and test samples.\n"
+                   "  rte     docs/datasets.md §1: mu_s -> mean intensity u (1-D slab RTE)\n"
+                   "  custom  docs/datasets.md §2: w = A q, a_ij = (x_i+x_j)^2/(N^5 |x_i-x_j|)\n"
+                   "  kernel  docs/datasets.md §3: w = A q, a_ij = k(|x_i-x_j|) on a point cloud",
+    .opts = option_table,
+    .nopts = NOPT,
+};
 
-static int set_value(gen_options *op, const opt_def *o, const char *text) {
-  void *field = (char *)op + o->offset;
-  char *end = NULL;
-  switch (o->type) {
-    case OPT_INT: {
-      errno = 0;
-      long long v = strtoll(text, &end, 10);
-      if (!text[0] || *end || errno)
-        H2_FAIL(H2_EINPUT, "--%s: '%s' is not an integer", o->name, text);
-      *(int64_t *)field = v;
-      return 0;
-    }
-    case OPT_REAL: {
-      errno = 0;
-      double v = strtod(text, &end);
-      if (!text[0] || *end || errno || !isfinite(v))
-        H2_FAIL(H2_EINPUT, "--%s: '%s' is not a number", o->name, text);
-      *(double *)field = v;
-      return 0;
-    }
-    case OPT_STRING:
-      *(const char **)field = text;
-      return 0;
-    case OPT_FLAG:
-      *(int *)field = 1;
-      return 0;
-  }
-  return 0;
-}
-
-/* Parse argv into *op; given[k] tells whether option k appeared. */
-static int parse_options(int argc, char **argv, gen_options *op, int *given) {
+/* Parse argv into *op (the generator is the one positional argument);
+ * given[k] tells whether option k appeared. */
+static int parse_options(int argc, char **argv, gen_options *op, int *given, int *help) {
   memset(op, 0, sizeof *op);
-  for (int k = 0; k < NOPT; k++) {
-    given[k] = 0;
-    if (option_table[k].def) H2_TRY(set_value(op, &option_table[k], option_table[k].def));
-  }
-  for (int a = 1; a < argc; a++) {
-    const char *arg = argv[a];
-    if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
-      if (arg[0] == '-' && arg[1]) H2_FAIL(H2_EINPUT, "unknown option '%s' (see --help)", arg);
-      if (op->generator)
-        H2_FAIL(H2_EINPUT, "unexpected argument '%s' (the generator is already '%s')", arg,
-                op->generator);
-      op->generator = arg;
-      continue;
-    }
-    const char *name = arg + 2, *eq = strchr(name, '=');
-    size_t len = eq ? (size_t)(eq - name) : strlen(name);
-    int k = 0;
-    while (k < NOPT && !(strlen(option_table[k].name) == len &&
-                         !strncmp(option_table[k].name, name, len)))
-      k++;
-    if (k == NOPT) H2_FAIL(H2_EINPUT, "unknown option '--%.*s' (see --help)", (int)len, name);
-    const opt_def *o = &option_table[k];
-    const char *value = NULL;
-    if (o->type == OPT_FLAG) {
-      if (eq) H2_FAIL(H2_EINPUT, "option --%s takes no value", o->name);
-    } else if (eq) {
-      value = eq + 1;
-    } else {
-      if (a + 1 >= argc) H2_FAIL(H2_EINPUT, "option --%s needs a value (%s)", o->name, o->arg);
-      value = argv[++a];
-    }
-    H2_TRY(set_value(op, o, value));
-    given[k] = 1;
-  }
+  int npos = 0;
+  const char *pos[1] = {NULL};
+  H2_TRY(h2_cli_parse(&cli, argc, argv, op, given, pos, 1, &npos, help));
+  op->generator = pos[0];
   return 0;
 }
 
-static int opt_index(const char *name) {
-  for (int k = 0; k < NOPT; k++)
-    if (!strcmp(option_table[k].name, name)) return k;
-  return -1;
-}
+static int opt_index(const char *name) { return h2_cli_find(&cli, name); }
 
 /* Semantic checks of the parsed options. */
 static int check_options(gen_options *op, const int *given) {
-  if (op->help) return 0;
   if (!op->generator) H2_FAIL(H2_EINPUT, "missing generator: expected rte, custom or kernel");
   int is_kernel = !strcmp(op->generator, "kernel");
   if (!is_kernel && strcmp(op->generator, "rte") && strcmp(op->generator, "custom"))
@@ -280,12 +199,6 @@ static void progress_tick(void *ctx, int64_t n) {
   fflush(stdout);
 }
 
-static void split_rows(int64_t total, int rank, int size, int64_t *r0, int64_t *r1) {
-  int64_t q = total / size, r = total % size;
-  *r0 = rank * q + (rank < r ? rank : r);
-  *r1 = *r0 + q + (rank < r ? 1 : 0);
-}
-
 static int setup(generator *gen, const gen_options *op, int64_t *n_actual) {
   memset(gen, 0, sizeof *gen);
   gen->op = op;
@@ -362,8 +275,8 @@ static int generate_set(generator *gen, h2_input_writer *w, MPI_Comm comm, int w
 
 static int run(const gen_options *op, MPI_Comm comm) {
   int rank, size, err = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  H2_MPI(MPI_Comm_rank(comm, &rank));
+  H2_MPI(MPI_Comm_size(comm, &size));
   double t0 = MPI_Wtime();
   generator gen;
   int64_t N = 0;
@@ -373,8 +286,8 @@ static int run(const gen_options *op, MPI_Comm comm) {
   const int64_t S = op->samples, ntest = llround((double)S * op->test_fraction),
                 ntrain = S - ntest;
   int64_t tr0, tr1, te0, te1;
-  split_rows(ntrain, rank, size, &tr0, &tr1);
-  split_rows(ntest, rank, size, &te0, &te1);
+  h2_split_rows(ntrain, rank, size, &tr0, &tr1);
+  h2_split_rows(ntest, rank, size, &te0, &te1);
   int64_t chunk = (int64_t)(CHUNK_BYTES / ((size_t)N * sizeof(double)));
   int64_t local_max = (tr1 - tr0) > (te1 - te0) ? (tr1 - tr0) : (te1 - te0);
   if (chunk > local_max) chunk = local_max;
@@ -459,15 +372,19 @@ static int run(const gen_options *op, MPI_Comm comm) {
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm comm = MPI_COMM_WORLD;
-  int rank;
-  MPI_Comm_rank(comm, &rank);
+  int rank = 0;
+  if (h2_mpi_errors_return(comm) || MPI_Comm_rank(comm, &rank) != MPI_SUCCESS) {
+    h2_error_report(comm, PROG);
+    MPI_Finalize();
+    return 1;
+  }
   gen_options op;
-  int given[NOPT];
-  int err = parse_options(argc, argv, &op, given);
-  if (!err) err = check_options(&op, given);
+  int given[NOPT], help = 0;
+  int err = parse_options(argc, argv, &op, given, &help);
+  if (!err && !help) err = check_options(&op, given);
   err = h2_error_sync(comm, err);
-  if (!err && op.help) {
-    if (rank == 0) usage(stdout);
+  if (!err && help) {
+    if (rank == 0) h2_cli_print_help(&cli);
     MPI_Finalize();
     return 0;
   }

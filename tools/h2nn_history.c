@@ -31,23 +31,33 @@ static int dump(const char *path, int evaluated_only) {
   return err;
 }
 
+/* The arguments: CKPT.h5 [--evaluated]; *help on --help. */
+static int parse(int argc, char **argv, const char **path, int *evaluated, int *help) {
+  for (int a = 1; a < argc; a++) {
+    if (!strcmp(argv[a], "--evaluated")) *evaluated = 1;
+    else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
+      *help = 1;
+      return 0;
+    } else {
+      H2_CHECK(!*path, H2_EINPUT, "unexpected argument '%s'", argv[a]);
+      *path = argv[a];
+    }
+  }
+  H2_CHECK(*path, H2_EINPUT, "no checkpoint given (usage: h2nn_history CKPT.h5)");
+  return 0;
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
-  int err = 0, evaluated = 0;
+  int evaluated = 0, help = 0;
   const char *path = NULL;
-  for (int a = 1; a < argc; a++) {
-    if (!strcmp(argv[a], "--evaluated")) evaluated = 1;
-    else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
-      printf("Usage: h2nn_history CKPT.h5 [--evaluated]\n\nPrint the checkpoint's /history as columns: iteration "
-             "wall_time train_loss train_error test_error\n(NaN where not evaluated). --evaluated: only the rows "
-             "with train/test errors.\n");
-      MPI_Finalize();
-      return 0;
-    } else if (!path) path = argv[a];
-    else err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "unexpected argument '%s'", argv[a]);
-  }
-  if (!err && !path) err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "no checkpoint given (usage: h2nn_history CKPT.h5)");
-  if (!err) err = dump(path, evaluated);
+  int err = h2_mpi_errors_return(MPI_COMM_SELF);
+  if (!err) err = parse(argc, argv, &path, &evaluated, &help);
+  if (!err && help)
+    printf("Usage: h2nn_history CKPT.h5 [--evaluated]\n\nPrint the checkpoint's /history as columns: iteration "
+           "wall_time train_loss train_error test_error\n(NaN where not evaluated). --evaluated: only the rows "
+           "with train/test errors.\n");
+  else if (!err) err = dump(path, evaluated);
   if (err) h2_error_report(MPI_COMM_SELF, "h2nn_history");
   MPI_Finalize();
   return err ? 1 : 0;

@@ -4,16 +4,21 @@
 
 #include "h2nn/util/error.h"
 #include "h2nn/app/options.h"
+#include "h2nn/app/signals.h"
 #include "h2nn/app/train.h"
 
-static int run(int argc, char **argv, MPI_Comm world) {
+/* Exit statuses (README "Exit statuses"): 0 finished, 1 error,
+ * 3 interrupted by a signal or the wall-time budget (resumable). */
+static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
   const h2_cli *cli = h2_options_cli();
   h2_options opt;
   int set[64], npos = 0, help = 0, rank;
   const char *pos[1] = {NULL};
-  MPI_Comm_rank(world, &rank);
+  H2_TRY(h2_mpi_errors_return(world)); /* MPI failures come back as codes (error.h) */
+  H2_MPI(MPI_Comm_rank(world, &rank));
   int err = h2_cli_parse(cli, argc, argv, &opt, set, pos, 1, &npos, &help);
   H2_TRY(h2_error_sync(world, err));
+  if (help || opt.predict) h2_signals_uninstall(); /* only training stops at a boundary; the rest dies of them */
   if (help) {
     if (rank == 0) h2_cli_print_help(cli);
     return 0;
@@ -23,15 +28,22 @@ static int run(int argc, char **argv, MPI_Comm world) {
   err = h2_trainer_setup(&tr, &opt, set, npos ? pos[0] : NULL, world);
   if (!err) err = h2_trainer_run(&tr);
   if (!err) h2_trainer_report(&tr);
+  if (!err) *interrupted = tr.stopped != H2_STOP_COMPLETED;
   h2_trainer_free(&tr);
   return err;
 }
 
 int main(int argc, char **argv) {
+  /* first thing: SIGTERM/SIGINT/SIGUSR1 during start-up are not fatal but
+   * stop training at its first iteration boundary (a batch system's warning
+   * can come at any moment) */
+  int sig_err = h2_signals_install();
   MPI_Init(&argc, &argv);
-  int err = run(argc, argv, MPI_COMM_WORLD);
+  int interrupted = 0;
+  int err = h2_error_sync(MPI_COMM_WORLD, sig_err);
+  if (!err) err = run(argc, argv, MPI_COMM_WORLD, &interrupted);
   if (err) h2_error_report(MPI_COMM_WORLD, "h2nn_mpi");
   MPI_Finalize();
-  /* exit statuses (README): 0 finished, 1 error, 4 training diverged */
-  return err == H2_EDIVERGED ? 4 : err ? EXIT_FAILURE : EXIT_SUCCESS;
+  /* exit statuses (README): 0 finished, 1 error, 3 interrupted (resumable), 4 training diverged */
+  return err == H2_EDIVERGED ? 4 : err ? EXIT_FAILURE : interrupted ? H2_EXIT_INTERRUPTED : EXIT_SUCCESS;
 }

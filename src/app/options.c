@@ -21,7 +21,7 @@ static const h2_opt_spec opts[] = {
     {"close-hidden", H2_OPT_INT, "0", "W", "hidden width per leaf in the close map (0 = the leaf's size)", OFF(close_hidden), 1, 0, 1e6},
     {"far-hidden", H2_OPT_INT, "0", "W", "hidden width per box in the far maps (0 = rank)", OFF(far_hidden), 1, 0, 1e6},
     {"center-output", H2_OPT_FLAG, NULL, NULL, "learn the deviation from the training set's mean output", OFF(center_output), 0, 0, 0},
-    {"input-scale", H2_OPT_REAL, "1", "F", "divide the inputs by F times the training set's RMS (SPEC §3: F = 1); F > 1 makes the weights F times larger, so Adam's fixed step (--lr) changes them F times less in relative terms: with --init kernel:NAME, training then refines the kernel start instead of scrambling it", OFF(input_scale), 0, DBL_MIN, BIG},
+    {"input-scale", H2_OPT_REAL, "1", "F", "divide the inputs by F times the training set's RMS (docs/design.md §3: F = 1); F > 1 makes the weights F times larger, so Adam's fixed step (--lr) changes them F times less in relative terms: with --init kernel:NAME, training then refines the kernel start instead of scrambling it", OFF(input_scale), 0, DBL_MIN, BIG},
     {"init", H2_OPT_STRING, "xavier", "I", "initial weights: xavier, or kernel:NAME (log, inverse, gaussian, custom): leaf projections, interpolations and transfers from that kernel's Chebyshev H2 approximation (rank must be p^d), and with --zeta 1 the maps too", OFF(init), 0, 0, 0},
     {"seed", H2_OPT_INT, "0", "S", "seed of the initial weights and the minibatch order", OFF(seed), 1, 0, 9.2e18},
     /* training */
@@ -35,7 +35,9 @@ static const h2_opt_spec opts[] = {
     {"eval-samples", H2_OPT_INT, "1000", "S", "samples of each set used by the periodic evaluations (0 = all; the final one uses all)", OFF(eval_samples), 1, 0, BIG},
     {"checkpoint", H2_OPT_STRING, "", "FILE", "checkpoint written every --checkpoint-every iterations and at the end (empty: none)", OFF(checkpoint), 0, 0, 0},
     {"checkpoint-every", H2_OPT_INT, "0", "K", "also checkpoint every K iterations (0 = only at the end)", OFF(checkpoint_every), 1, 0, BIG},
-    {"resume", H2_OPT_STRING, NULL, "FILE", "continue training from this checkpoint (same input geometry)", OFF(resume), 0, 0, 0},
+    {"resume", H2_OPT_STRING, NULL, "FILE", "continue training from checkpoint FILE (same input geometry); FILE = auto: from the --checkpoint file if it exists (refused if it holds another input or model), else from the start, so one command line serves the first run and every restart", OFF(resume), 0, 0, 0},
+    {"overwrite", H2_OPT_FLAG, NULL, NULL, "let --checkpoint replace a checkpoint that holds more iterations than this run starts from (refused otherwise)", OFF(overwrite), 0, 0, 0},
+    {"max-time", H2_OPT_STRING, NULL, "T", "wall-time budget of this run (90 = seconds, 30m, 1.5h, H:MM:SS, D-H:MM:SS): stop with a checkpoint before it, judged from the measured time per iteration and per checkpoint; exit status 3. Under SLURM the job's end time (SLURM_JOB_END_TIME) also limits it", OFF(max_time), 0, 0, 0},
     /* distribution */
     {"model-parallel", H2_OPT_INT, "0", "PM", "ranks per model group (a power of two; 0 = automatic)", OFF(model_parallel), 0, 0, 1 << 20},
     {"data-memory", H2_OPT_REAL, "2048", "MB", "keep the rank's share of the data in memory up to this size, else stream it from the file", OFF(data_memory_mb), 0, 0, BIG},
@@ -57,10 +59,13 @@ static const h2_cli cli = {
     .description = "Train an H2-matrix neural network on the pairs (/train/input, /train/output) of INPUT.h5,\n"
                    "report the mean relative error on /test, and write a checkpoint. Run it under mpirun:\n"
                    "the P ranks form P/PM data-parallel replicas of PM model-parallel ranks each.",
-    .epilogue = "Input file (SPEC §5): /points (float64, N x d), /train/input, /train/output, /test/input,\n"
+    .epilogue = "Input file (docs/design.md §5): /points (float64, N x d), /train/input, /train/output, /test/input,\n"
                 "/test/output (float32, samples x N). Root attributes with the names shown above set\n"
                 "defaults; the command line overrides them. Every run ends with one JSON line on stdout;\n"
-                "errors print 'h2nn_mpi: error: ...' on stderr and exit non-zero on every rank.",
+                "errors print 'h2nn_mpi: error: ...' on stderr and exit non-zero on every rank.\n"
+                "Signals: SIGTERM, SIGINT or SIGUSR1 (to mpirun, srun or any rank) stop the run at the next\n"
+                "iteration with a checkpoint (if --checkpoint) and exit status 3; SIGUSR2 writes a checkpoint and\n"
+                "continues. Exit statuses: 0 finished, 1 error, 3 interrupted (signal or --max-time; resumable).",
     .opts = opts,
     .nopts = (int)(sizeof opts / sizeof opts[0]),
 };

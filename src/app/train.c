@@ -8,14 +8,17 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "h2nn/app/signals.h"
 #include "h2nn/io/checkpoint.h"
 #include "h2nn/model/cheb.h"
 #include "h2nn/core/kernel.h"
 #include "h2nn/util/error.h"
 #include "h2nn/io/h5util.h"
 #include "h2nn/io/input_file.h"
+#include "h2nn/util/duration.h"
 #include "h2nn/util/rng.h"
 
 
@@ -23,12 +26,12 @@
 
 static int largest_pow2_dividing(int p) { return p & -p; }
 
-/* P = P_d x P_m; P_m a power of two with at least 2 leaves per rank (SPEC §4). */
+/* P = P_d x P_m; P_m a power of two with at least 2 leaves per rank (docs/design.md §4). */
 static int comms_setup(h2_comms *c, MPI_Comm world, int64_t requested_pm, int nleaves) {
   memset(c, 0, sizeof *c);
   c->world = world;
-  MPI_Comm_rank(world, &c->rank);
-  MPI_Comm_size(world, &c->size);
+  H2_MPI(MPI_Comm_rank(world, &c->rank));
+  H2_MPI(MPI_Comm_size(world, &c->size));
   int pm;
   if (requested_pm > 0) {
     pm = (int)requested_pm;
@@ -114,6 +117,84 @@ static int check_resume_options(const h2_options *opt, const int *set, const h2_
   return 0;
 }
 
+/* The wall-time budget: --max-time from the start of the run, and under
+ * SLURM the job's end time (SLURM_JOB_END_TIME, seconds since the epoch; the
+ * batch script passes the allocation as --max-time where SLURM does not set
+ * it), whichever comes first.  1 % of --max-time (like GROMACS -maxh's
+ * 0.99), or 2 % of the job's time left (5..60 s) for its teardown, are kept
+ * in hand. */
+static int setup_deadline(h2_trainer *tr) {
+  tr->deadline = INFINITY;
+  if (tr->opt.max_time) {
+    double s = 0;
+    if (h2_duration_parse(tr->opt.max_time, &s)) {
+      char msg[1024];
+      snprintf(msg, sizeof msg, "%s", h2_error_message());
+      H2_FAIL(H2_EINPUT, "--max-time %s", msg);
+    }
+    tr->deadline = tr->t_start + s;
+    tr->deadline_safety = 0.01 * s;
+    snprintf(tr->deadline_what, sizeof tr->deadline_what, "--max-time %.40s", tr->opt.max_time);
+  }
+  const char *end_text = getenv("SLURM_JOB_END_TIME");
+  char *endp = NULL;
+  double end = end_text ? strtod(end_text, &endp) : 0;
+  if (end_text && endp != end_text && !*endp && end > 0) {
+    double left = end - (double)time(NULL), margin = fmin(60, fmax(5, 0.02 * left));
+    if (tr->t_start + left - margin < tr->deadline) {
+      tr->deadline = tr->t_start + left - margin;
+      tr->deadline_safety = 0;
+      snprintf(tr->deadline_what, sizeof tr->deadline_what, "the SLURM job's end time");
+    }
+  }
+  return 0;
+}
+
+/* --resume auto: continue the --checkpoint file if it exists, else start
+ * from iteration 0 (rank 0 looks; every rank follows). */
+static int resolve_resume_auto(h2_options *opt, MPI_Comm world, int *is_auto) {
+  *is_auto = opt->resume && !strcmp(opt->resume, "auto");
+  if (!*is_auto) return 0;
+  if (!opt->checkpoint || !*opt->checkpoint)
+    H2_FAIL(H2_EINPUT, "--resume auto continues the --checkpoint file: give --checkpoint FILE too");
+  int rank, exists = 0;
+  MPI_Comm_rank(world, &rank);
+  struct stat st;
+  if (rank == 0) exists = stat(opt->checkpoint, &st) == 0;
+  MPI_Bcast(&exists, 1, MPI_INT, 0, world);
+  opt->resume = exists ? opt->checkpoint : NULL;
+  if (!exists && rank == 0 && !opt->quiet)
+    printf("h2nn_mpi: --resume auto: %s does not exist yet: starting from iteration 0\n", opt->checkpoint);
+  return 0;
+}
+
+/* Never move backwards: --checkpoint may not replace a checkpoint that holds
+ * more iterations than this run starts from (a requeued job started without
+ * --resume would otherwise overwrite hours of work), unless --overwrite.  A
+ * file that is not a readable checkpoint is replaced as before. */
+static int check_not_backwards(h2_trainer *tr) {
+  const h2_options *o = &tr->opt;
+  if (!o->checkpoint || !*o->checkpoint || o->overwrite || (o->resume && !strcmp(o->resume, o->checkpoint))) return 0;
+  int exists = 0;
+  struct stat st;
+  if (tr->comm.rank == 0) exists = stat(o->checkpoint, &st) == 0 && S_ISREG(st.st_mode);
+  MPI_Bcast(&exists, 1, MPI_INT, 0, tr->comm.world);
+  if (!exists) return 0;
+  h2_ckpt_header h;
+  if (h2_ckpt_read_header(o->checkpoint, tr->comm.world, &h)) {
+    h2_error_clear();
+    return 0;
+  }
+  int64_t step = h.step;
+  h2_ckpt_header_free(&h);
+  if (step > tr->adam.step)
+    H2_FAIL(H2_EINPUT,
+            "--checkpoint %s already holds %lld iterations, more than this run starts from (%lld): continue it with "
+            "--resume auto, write to another file, or give --overwrite to replace it",
+            o->checkpoint, (long long)step, (long long)tr->adam.step);
+  return 0;
+}
+
 static int setup_local(h2_trainer *tr, const int *set, const char *input) {
   h2_options *opt = &tr->opt;
   MPI_Comm world = tr->comm.world;
@@ -133,7 +214,7 @@ static int setup_local(h2_trainer *tr, const int *set, const char *input) {
     H2_TRY(apply_file_attributes(opt, set, &tr->data));
   }
   tr->data.input_scale *= opt->input_scale;
-  return 0;
+  return setup_deadline(tr);
 }
 
 /* zeta = 1 kernel start: the network is linear in the maps' weights, so
@@ -149,7 +230,7 @@ static int fit_kernel_scale(h2_trainer *tr) {
   double wt[2] = {0, 0};
   const real *w = m->zc[m->zeta];
   for (int64_t i = 0; i < tr->data.n_own * nb; i++) wt[0] += (double)w[i] * tr->bt[i], wt[1] += (double)w[i] * w[i];
-  MPI_Allreduce(MPI_IN_PLACE, wt, 2, MPI_DOUBLE, MPI_SUM, tr->comm.model);
+  H2_MPI(MPI_Allreduce(MPI_IN_PLACE, wt, 2, MPI_DOUBLE, MPI_SUM, tr->comm.model));
   double alpha = wt[1] > 0 ? wt[0] / wt[1] : 1;
   int64_t end_maps = m->off_V; /* maps come first in the layout */
   for (int64_t i = 0; i < end_maps; i++) tr->params[i] *= (real)alpha;
@@ -165,11 +246,13 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   tr->t_start = MPI_Wtime();
   h2_options *opt = &tr->opt;
   int rank;
-  MPI_Comm_rank(world, &rank);
+  H2_MPI(MPI_Comm_rank(world, &rank));
   /* everything before the model is collective on world or local and checked together */
   int err = setup_local(tr, set, input);
   H2_TRY(h2_error_sync(world, err));
   h2_data *ds = &tr->data;
+  int resume_auto = 0;
+  H2_TRY(h2_error_sync(world, resolve_resume_auto(opt, world, &resume_auto)));
 
   h2_model_config cfg = {.leaf_size = (int)opt->leaf_size, .rank = (int)opt->rank, .zeta = (int)opt->zeta,
                          .close_hidden = (int)opt->close_hidden, .far_hidden = (int)opt->far_hidden,
@@ -185,6 +268,11 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   h2_ckpt_header hdr = {0};
   if (!err && opt->resume) {
     err = h2_ckpt_read_header(opt->resume, world, &hdr);
+    if (err && resume_auto) { /* say why the file is not continued, and that it is left alone */
+      char msg[1024];
+      snprintf(msg, sizeof msg, "%s", h2_error_message());
+      err = h2_error_set(__FILE__, __LINE__, err, "--resume auto: %s (left as it is: move it away to start afresh)", msg);
+    }
     if (!err) err = h2_ckpt_check_geometry(&hdr, opt->resume, ds->points, ds->N, ds->d, ds->path);
     if (!err) err = check_resume_options(opt, set, &hdr.cfg, opt->resume);
     /* the checkpoint fixes the input scale; a given --input-scale must agree with it */
@@ -271,8 +359,10 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   /* parameters of the model: own rows summed over the group, replicated ones once */
   int64_t np = n;
   if (c->mrank != 0) np -= replicated_params(m);
-  MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model);
+  H2_MPI(MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model));
   tr->train_error = tr->test_error = NAN;
+  tr->ckpt_written = -1;
+  H2_TRY(h2_error_sync(world, check_not_backwards(tr)));
   return 0;
 }
 
@@ -294,7 +384,8 @@ static double forward_loss(h2_trainer *tr, int nb, int64_t total, int set_grad, 
   h2_model *m = &tr->model;
   h2_model_forward(m, tr->params, nb); /* the inputs were fetched into m->zc[0] */
   h2_loss_partial(m, tr->bt, tr->data.offset, nb, tr->sums);
-  if (tr->comm.pm > 1) MPI_Allreduce(MPI_IN_PLACE, tr->sums, 2 * nb, MPI_DOUBLE, MPI_SUM, tr->comm.model);
+  if (tr->comm.pm > 1)
+    H2_MPI_ABORT(MPI_Allreduce(MPI_IN_PLACE, tr->sums, 2 * nb, MPI_DOUBLE, MPI_SUM, tr->comm.model), tr->comm.model);
   return h2_loss_finish(m, tr->bt, nb, tr->sums, (int)total, set_grad, err_sum);
 }
 
@@ -406,7 +497,7 @@ int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *me
     if (!err) forward_loss(tr, nb, nb, 0, &sum);
   }
   H2_TRY(h2_error_sync(c->world, err));
-  if (c->pd > 1) MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, c->replica);
+  if (c->pd > 1) H2_MPI(MPI_Allreduce(MPI_IN_PLACE, &sum, 1, MPI_DOUBLE, MPI_SUM, c->replica));
   *mean_err = sum / (double)n;
   tr->phase[H2_PH_EVAL] += MPI_Wtime() - t0;
   return 0;
@@ -429,9 +520,55 @@ static int checkpoint_now(h2_trainer *tr) {
   const h2_ckpt_state st = {.model = &tr->model, .params = tr->params, .m1 = tr->m1, .v1 = tr->v1, .adam = &tr->adam,
                             .hist = &tr->hist, .batch_size = tr->opt.batch_size, .writer = tr->comm.drank == 0,
                             .writer_repl = tr->comm.drank == 0 && tr->comm.mrank == 0, .path_locked = 1};
+  /* a signal during the write only sets its flag (and interrupts no system
+   * call of the writer); it is handled at the next iteration boundary */
+  h2_signals_defer();
   int err = h2_ckpt_write(&hd, &st, tr->opt.checkpoint, tr->comm.world);
-  tr->phase[H2_PH_IO] += MPI_Wtime() - t0;
+  h2_signals_resume();
+  double dt = MPI_Wtime() - t0;
+  tr->phase[H2_PH_IO] += dt;
+  if (dt > tr->ckpt_seconds) tr->ckpt_seconds = dt;
+  if (!err) tr->ckpt_written = tr->adam.step;
   return err;
+}
+
+/* Seconds a checkpoint will take: the longest one so far, with half of it
+ * more; before the first, a guess from its size (parameters and two Adam
+ * moments, float32) at 100 MB/s plus half a second. */
+static double checkpoint_estimate(const h2_trainer *tr) {
+  if (tr->ckpt_seconds > 0) return 1.5 * tr->ckpt_seconds;
+  return 0.5 + 3.0 * 4.0 * (double)tr->nparams_global / 100e6;
+}
+
+/* At an iteration boundary: this rank's events (signals; the budget when the
+ * next iteration, t_next seconds, and a checkpoint would not fit before the
+ * deadline), ORed over all ranks so that every rank acts on the same word.
+ * One MPI_Allreduce of one int per iteration of its own: no reduction of the
+ * step spans all ranks (the loss sums run over the model group, the gradient
+ * over the replicas, and neither runs on one rank), so folding the word into
+ * them would need two hops and a second word; the ranks are in step here
+ * anyway, so it costs one small-message latency (README: measured). */
+static int agree_events(h2_trainer *tr, double t_next, int *events) {
+  int ev = h2_signals_poll(&tr->save_seen);
+  if (isfinite(tr->deadline)) {
+    double ck = tr->opt.checkpoint && *tr->opt.checkpoint ? checkpoint_estimate(tr) : 0;
+    if (MPI_Wtime() + t_next + ck + tr->deadline_safety > tr->deadline) ev |= H2_EV_TIME;
+  }
+  H2_MPI(MPI_Allreduce(MPI_IN_PLACE, &ev, 1, MPI_INT, MPI_BOR, tr->comm.world));
+  *events = ev;
+  return 0;
+}
+
+/* SIGUSR2: a checkpoint now, then on. */
+static int save_on_request(h2_trainer *tr, int64_t it) {
+  const char *ck = tr->opt.checkpoint;
+  if (!ck || !*ck) {
+    if (tr->comm.rank == 0) fprintf(stderr, "h2nn_mpi: SIGUSR2 at iteration %lld: no --checkpoint to write, ignored\n", (long long)it);
+    return 0;
+  }
+  if (tr->ckpt_written != it) H2_TRY(checkpoint_now(tr));
+  if (tr->comm.rank == 0) fprintf(stderr, "h2nn_mpi: SIGUSR2: checkpoint %s written at iteration %lld, continuing\n", ck, (long long)it);
+  return 0;
 }
 
 static void print_header(h2_trainer *tr) {
@@ -457,7 +594,25 @@ int h2_trainer_run(h2_trainer *tr) {
   print_header(tr);
   double last_print = MPI_Wtime(), run_start = MPI_Wtime(), loss = NAN, loss_avg = 0;
   int64_t start_it = it, navg = 0;
+  double t_boundary = MPI_Wtime(), t_last = 0, t_sum = 0, io_before = tr->phase[H2_PH_IO];
   while (it < end) {
+    /* iteration boundary: the time of the iteration just done (checkpoint
+     * writes aside), then stop or save requests, agreed by all ranks */
+    double now0 = MPI_Wtime();
+    if (it > start_it) {
+      t_last = now0 - t_boundary - (tr->phase[H2_PH_IO] - io_before);
+      t_sum += t_last;
+    }
+    int ev = 0;
+    H2_TRY(agree_events(tr, it > start_it ? fmax(t_last, t_sum / (double)(it - start_it)) : 0, &ev));
+    if (ev & H2_EV_SAVE) H2_TRY(save_on_request(tr, it));
+    if (ev & (H2_EV_STOP_SIGNAL | H2_EV_TIME)) {
+      tr->stopped = (ev & H2_EV_STOP_SIGNAL) ? H2_STOP_SIGNAL : H2_STOP_TIME;
+      tr->stop_events = ev;
+      break;
+    }
+    t_boundary = MPI_Wtime();
+    io_before = tr->phase[H2_PH_IO];
     H2_TRY(train_step(tr, it, &loss));
     it++;
     tr->iter_done_this_run++;
@@ -490,15 +645,28 @@ int h2_trainer_run(h2_trainer *tr) {
     if (o->checkpoint && *o->checkpoint && o->checkpoint_every > 0 && it % o->checkpoint_every == 0 && it != end)
       H2_TRY(checkpoint_now(tr));
   }
-  if (it == start_it) { /* nothing to train (resumed at the end): still evaluate */
+  if (it == start_it && !tr->stopped) { /* nothing to train (resumed at the end): still evaluate */
     if (tr->comm.rank == 0 && !o->quiet && o->resume)
       printf("h2nn_mpi: %s is already at iteration %lld >= --iterations %lld: nothing to train, evaluating\n", o->resume,
              (long long)it, (long long)end);
     H2_TRY(h2_trainer_evaluate(tr, H2_SET_TRAIN, 0, &tr->train_error));
     H2_TRY(h2_trainer_evaluate(tr, H2_SET_TEST, 0, &tr->test_error));
   }
-  if (o->checkpoint && *o->checkpoint) H2_TRY(checkpoint_now(tr));
-  else H2_TRY(check_finite_state(tr));
+  if (o->checkpoint && *o->checkpoint && tr->ckpt_written != it) H2_TRY(checkpoint_now(tr));
+  /* (checkpoint_now checks the state is finite; without a checkpoint it is checked here) */
+  if (!(o->checkpoint && *o->checkpoint)) H2_TRY(check_finite_state(tr));
+  if (tr->stopped && tr->comm.rank == 0) { /* one line saying why, on stderr even with --quiet */
+    const char *sig = h2_signals_name(tr->stop_events);
+    char why[160];
+    if (tr->stopped == H2_STOP_SIGNAL) snprintf(why, sizeof why, "%s received", sig);
+    else snprintf(why, sizeof why, "the wall-time budget (%s) would run out before the next iteration and a checkpoint", tr->deadline_what);
+    char ck[4200] = "no --checkpoint given, nothing saved";
+    if (o->checkpoint && *o->checkpoint)
+      snprintf(ck, sizeof ck, "checkpoint %s written; the same command with --resume auto continues", o->checkpoint);
+    fprintf(stderr, "h2nn_mpi: stopped after iteration %lld of %lld: %s; %s (exit status %d)\n", (long long)it,
+            (long long)end, why, ck, H2_EXIT_INTERRUPTED);
+    fflush(stderr);
+  }
   return 0;
 }
 
@@ -513,17 +681,17 @@ static void json_number(double v, char *buf, size_t size) {
 void h2_trainer_report(h2_trainer *tr) {
   const h2_comms *c = &tr->comm;
   double wall = MPI_Wtime() - tr->t_start, phase[H2_PH_COUNT];
-  MPI_Allreduce(tr->phase, phase, H2_PH_COUNT, MPI_DOUBLE, MPI_MAX, c->world);
+  H2_MPI_ABORT(MPI_Allreduce(tr->phase, phase, H2_PH_COUNT, MPI_DOUBLE, MPI_MAX, c->world), c->world);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   double rss = ru.ru_maxrss / 1024.0, rss_sum = 0, rss_max = 0;
-  MPI_Allreduce(&rss, &rss_sum, 1, MPI_DOUBLE, MPI_SUM, c->world);
-  MPI_Allreduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
+  H2_MPI_ABORT(MPI_Allreduce(&rss, &rss_sum, 1, MPI_DOUBLE, MPI_SUM, c->world), c->world);
+  H2_MPI_ABORT(MPI_Allreduce(&rss, &rss_max, 1, MPI_DOUBLE, MPI_MAX, c->world), c->world);
   double flops_sample = h2_model_flops(&tr->model), flops_model = 0, bytes = 0;
-  MPI_Allreduce(&flops_sample, &flops_model, 1, MPI_DOUBLE, MPI_SUM, c->model);
-  MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world);
+  H2_MPI_ABORT(MPI_Allreduce(&flops_sample, &flops_model, 1, MPI_DOUBLE, MPI_SUM, c->model), c->model);
+  H2_MPI_ABORT(MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world), c->world);
   double halo_wait = tr->step_wait, halo_wait_max = 0;
-  MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world);
+  H2_MPI_ABORT(MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world), c->world);
   if (c->rank != 0) return;
   int64_t iters = tr->iter_done_this_run;
   double bytes_iter = iters ? bytes / (double)iters : 0;
@@ -536,7 +704,7 @@ void h2_trainer_report(h2_trainer *tr) {
   if (!tr->opt.quiet) {
     printf("\nh2nn_mpi: done: %lld iterations in %.2f s (%.3f ms/iteration, %.1f GFLOP/s)\n", (long long)iters, wall, ms,
            gflops);
-    printf("h2nn_mpi: mean relative error: train %.5f, test %.5f\n", tr->train_error, tr->test_error);
+    if (!tr->stopped) printf("h2nn_mpi: mean relative error: train %.5f, test %.5f\n", tr->train_error, tr->test_error);
     printf("h2nn_mpi: time per training phase (max over ranks): data %.2f s, compute %.2f s (of which halo/coarse-tree waits "
            "%.2f s), gradient allreduce %.2f s, optimizer %.2f s, evaluation %.2f s, checkpoint I/O %.2f s\n",
            phase[H2_PH_DATA], phase[H2_PH_COMPUTE], halo_wait_max, phase[H2_PH_ALLREDUCE], phase[H2_PH_OPTIM],
@@ -554,10 +722,12 @@ void h2_trainer_report(h2_trainer *tr) {
   printf("{\"mode\":\"train\",\"status\":\"%s\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"params\":%lld,"
          "\"iterations\":%lld,"
          "\"train_error\":%s,\"test_error\":%s,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
-         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f}\n",
-         finite ? "finished" : "non_finite_error", tr->data.N, tr->data.d, c->size, c->pm,
+         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
+         "\"stopped\":\"%s\"}\n",
+         !finite ? "non_finite_error" : tr->stopped ? "interrupted" : "finished", tr->data.N, tr->data.d, c->size, c->pm,
          (long long)tr->nparams_global, (long long)tr->adam.step, tre, tee, wall, ms, gflops, bytes_iter, comm_share,
-         rss_sum, rss_max);
+         rss_sum, rss_max,
+         tr->stopped == H2_STOP_SIGNAL ? "signal" : tr->stopped == H2_STOP_TIME ? "time_limit" : "completed");
   fflush(stdout);
 }
 

@@ -1,4 +1,4 @@
-/* tree.c — recursive median bisection (SPEC §1): permutation, box ranges and
+/* tree.c — recursive median bisection (docs/design.md §1): permutation, box ranges and
  * cells, and the geometric admissibility test. */
 #include "h2nn/core/tree.h"
 

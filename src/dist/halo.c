@@ -109,7 +109,8 @@ void h2_halo_forward_start(h2_halo *h, const h2_bsmap *f, int k, real *z, int nb
   for (int i = 0; i < h->nnb; i++) {
     int64_t r0 = BS_AOFF(f, k, h->rslot0[i]) * nb, r1 = BS_AOFF(f, k, h->rslot1[i]) * nb;
     if (h->rslot1[i] > h->rslot0[i])
-      MPI_Irecv(z + r0, (int)(r1 - r0), H2_MPI_REAL, h->nb[i], h->tag + k, h->comm, &h->req[h->nreq++]);
+      H2_MPI_ABORT(MPI_Irecv(z + r0, (int)(r1 - r0), H2_MPI_REAL, h->nb[i], h->tag + k, h->comm, &h->req[h->nreq++]),
+                   h->comm);
   }
   for (int i = 0; i < h->nnb; i++) {
     int64_t start = off;
@@ -120,7 +121,9 @@ void h2_halo_forward_start(h2_halo *h, const h2_bsmap *f, int k, real *z, int nb
       off += n;
     }
     if (h->sptr[i + 1] > h->sptr[i]) {
-      MPI_Isend(h->sbuf + start, (int)(off - start), H2_MPI_REAL, h->nb[i], h->tag + k, h->comm, &h->req[h->nreq++]);
+      H2_MPI_ABORT(MPI_Isend(h->sbuf + start, (int)(off - start), H2_MPI_REAL, h->nb[i], h->tag + k, h->comm,
+                             &h->req[h->nreq++]),
+                   h->comm);
       h->bytes += (double)(off - start) * sizeof(real);
     }
   }
@@ -129,7 +132,7 @@ void h2_halo_forward_start(h2_halo *h, const h2_bsmap *f, int k, real *z, int nb
 void h2_halo_wait(h2_halo *h) {
   if (!h->nreq) return;
   double t0 = MPI_Wtime();
-  MPI_Waitall(h->nreq, h->req, MPI_STATUSES_IGNORE);
+  H2_MPI_ABORT(MPI_Waitall(h->nreq, h->req, MPI_STATUSES_IGNORE), h->comm);
   h->wait_seconds += MPI_Wtime() - t0;
   h->nreq = 0;
 }
@@ -137,7 +140,7 @@ void h2_halo_wait(h2_halo *h) {
 void h2_halo_progress(h2_halo *h) {
   if (!h->nreq) return;
   int done = 0;
-  MPI_Testall(h->nreq, h->req, &done, MPI_STATUSES_IGNORE);
+  H2_MPI_ABORT(MPI_Testall(h->nreq, h->req, &done, MPI_STATUSES_IGNORE), h->comm);
   if (done) h->nreq = 0;
 }
 
@@ -149,13 +152,15 @@ void h2_halo_reverse_start(h2_halo *h, const h2_bsmap *f, int k, real *dz, int n
     int64_t start = off;
     for (int64_t e = h->sptr[i]; e < h->sptr[i + 1]; e++) off += (int64_t)BS_W(f, k, h->sslot[e]) * nb;
     if (h->sptr[i + 1] > h->sptr[i])
-      MPI_Irecv(h->sbuf + start, (int)(off - start), H2_MPI_REAL, h->nb[i], h->tag + 32 + k, h->comm,
-                &h->req[h->nreq++]);
+      H2_MPI_ABORT(MPI_Irecv(h->sbuf + start, (int)(off - start), H2_MPI_REAL, h->nb[i], h->tag + 32 + k, h->comm,
+                             &h->req[h->nreq++]),
+                   h->comm);
   }
   for (int i = 0; i < h->nnb; i++) {
     int64_t r0 = BS_AOFF(f, k, h->rslot0[i]) * nb, r1 = BS_AOFF(f, k, h->rslot1[i]) * nb;
     if (h->rslot1[i] > h->rslot0[i]) {
-      MPI_Isend(dz + r0, (int)(r1 - r0), H2_MPI_REAL, h->nb[i], h->tag + 32 + k, h->comm, &h->req[h->nreq++]);
+      H2_MPI_ABORT(MPI_Isend(dz + r0, (int)(r1 - r0), H2_MPI_REAL, h->nb[i], h->tag + 32 + k, h->comm, &h->req[h->nreq++]),
+                   h->comm);
       h->bytes += (double)(r1 - r0) * sizeof(real);
     }
   }

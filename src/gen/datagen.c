@@ -1,6 +1,6 @@
-/* datagen.c — the custom operator (DATASETS.md §2), point geometries,
+/* datagen.c — the custom operator (docs/datasets.md §2), point geometries,
  * the dense reference product of the kernels of kernel.h, and bump inputs
- * (DATASETS.md §3).  See datagen.h for the contract. */
+ * (docs/datasets.md §3).  See datagen.h for the contract. */
 #include "h2nn/gen/datagen.h"
 
 #include "h2nn/util/error.h"

@@ -1,4 +1,4 @@
-/* kernelgen.c — outputs of the kernel-operator datasets (DATASETS.md §3):
+/* kernelgen.c — outputs of the kernel-operator datasets (docs/datasets.md §3):
  * out = A in with a_ij = k(x_i, x_j), a_ii = 0, by a matrix-free Chebyshev
  * H2 product on h2nn's own cluster tree and block cluster tree.
  *
@@ -52,26 +52,6 @@ typedef struct {
   double *blk, *nodes_a, *nodes_b, *basis;
 } h2mv;
 
-/* Vt (r x n) of leaf box id: Vt[a][s] = L_a(x_s) */
-static void leaf_basis(h2mv *h, int id, double *Vt) {
-  const h2_tree *t = h->t;
-  int64_t n = t->size[id];
-  for (int64_t s = 0; s < n; s++) {
-    h2_cheb_basis(t, id, h->p, t->xt + (t->start[id] + s) * h->d, h->basis);
-    for (int a = 0; a < h->r; a++) Vt[a * n + s] = h->basis[a];
-  }
-}
-
-/* T_c (r x r): T[b][a] = L^parent_b(xi^c_a) */
-static void transfer(h2mv *h, int level, int c, double *T) {
-  int id = h2_box_id(level, c), parent = h2_box_id(level - 1, c / 2);
-  h2_cheb_nodes(h->t, id, h->p, h->nodes_a);
-  for (int a = 0; a < h->r; a++) {
-    h2_cheb_basis(h->t, parent, h->p, h->nodes_a + a * h->d, h->basis);
-    for (int b = 0; b < h->r; b++) T[b * h->r + a] = h->basis[b];
-  }
-}
-
 /* W (N x nb, tree order) = A Q */
 static void h2_matvec(h2mv *h, int kind, const double *Q, double *W, int nb) {
   const h2_tree *t = h->t;
@@ -97,12 +77,12 @@ static void h2_matvec(h2mv *h, int kind, const double *Q, double *W, int nb) {
   /* leaf projection, upward transfers */
   for (int k = 0; k < (1 << L); k++) {
     int id = h2_box_id(L, k);
-    leaf_basis(h, id, h->blk);
+    h2_cheb_leaf_basis(t, id, h->p, h->basis, h->blk);
     gemm_acc(r, (int)t->size[id], nb, h->blk, 0, Q + t->start[id] * nb, h->qh + h->lev_off[L] + k * rb);
   }
   for (int l = L; l > bt->lmin; l--)
     for (int c = 0; c < (1 << l); c++) {
-      transfer(h, l, c, h->blk);
+      h2_cheb_transfer(t, l, c, h->p, h->nodes_a, h->basis, h->blk);
       gemm_acc(r, r, nb, h->blk, 0, h->qh + h->lev_off[l] + c * rb, h->qh + h->lev_off[l - 1] + (c / 2) * rb);
     }
   /* far blocks: the kernel at the two boxes' Chebyshev nodes */
@@ -122,12 +102,12 @@ static void h2_matvec(h2mv *h, int kind, const double *Q, double *W, int nb) {
   /* downward transfers (S_c = T_c^T), leaf interpolation (Ut = Vt^T) */
   for (int l = bt->lmin + 1; l <= L; l++)
     for (int c = 0; c < (1 << l); c++) {
-      transfer(h, l, c, h->blk);
+      h2_cheb_transfer(t, l, c, h->p, h->nodes_a, h->basis, h->blk);
       gemm_acc(r, r, nb, h->blk, 1, h->wh + h->lev_off[l - 1] + (c / 2) * rb, h->wh + h->lev_off[l] + c * rb);
     }
   for (int k = 0; k < (1 << L); k++) {
     int id = h2_box_id(L, k);
-    leaf_basis(h, id, h->blk);
+    h2_cheb_leaf_basis(t, id, h->p, h->basis, h->blk);
     gemm_acc((int)t->size[id], r, nb, h->blk, 1, h->wh + h->lev_off[L] + k * rb, W + t->start[id] * nb);
   }
 }

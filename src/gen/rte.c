@@ -1,4 +1,4 @@
-/* rte.c — DATASETS.md §1: fast E1, the slab-RTE kernel, the dense solve and
+/* rte.c — docs/datasets.md §1: fast E1, the slab-RTE kernel, the dense solve and
  * the mu_s sampler.  See rte.h for the contract.
  *
  * E1 / G evaluation (all branch-free inside a block so that gcc vectorises):
@@ -296,7 +296,7 @@ static int optical_depth(h2_rte_ws *ws, const double *mu_s) {
   return 0;
 }
 
-/* Column j of K into ws->col (DATASETS.md §1, exactly as written there). */
+/* Column j of K into ws->col (docs/datasets.md §1, exactly as written there). */
 static void kernel_column(h2_rte_ws *ws, int j) {
   const int N = ws->N;
   const double h = 1.0 / N, mutj = ws->mut[j], wj = mutj * h, half = 0.5 * wj;

@@ -1,4 +1,4 @@
-/* checkpoint.c — SPEC §5 checkpoints: one enumeration of the parameter
+/* checkpoint.c — docs/design.md §5 checkpoints: one enumeration of the parameter
  * groups (io_params) serves writing and reading, so the two cannot drift.
  *
  * Every rank covers the rows it owns: a contiguous range of each group in
@@ -30,6 +30,19 @@ typedef struct {
  * pack(i..) converts the model layout to file order (write) and back (read). */
 typedef void (*convert_fn)(const void *ctx, int to_file, float *file_part, real *model_part);
 
+/* Read [g0, g0 + n) of vector NAME, which must have G values: the
+ * validated reader (float, exactly G values: a 2-D dataset is refused),
+ * then the values (finite; Adam's second moments, squares, not negative). */
+static int read_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_t n, float *buf) {
+  H2_TRY(h2_h5_read_part(io->file, name, H2_H5_F32, G, 1, g0, n, buf));
+  const int moment2 = !strncmp(name, "/optimizer/v/", 13);
+  for (int64_t i = 0; i < n; i++)
+    H2_CHECK(isfinite(buf[i]) && !(moment2 && buf[i] < 0), H2_EINPUT,
+             "%s: dataset %s: value %lld is %g (%s; damaged checkpoint)", io->path, name, (long long)(g0 + i),
+             (double)buf[i], !isfinite(buf[i]) ? "expected finite values" : "Adam second moments cannot be negative");
+  return 0;
+}
+
 static int io_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_t n, int replicated, real *local,
                      convert_fn conv, const void *cctx) {
   float *buf = NULL;
@@ -44,15 +57,7 @@ static int io_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_
     free(buf);
     return err;
   }
-  /* the validated reader: float, exactly G values (a 2-D or longer dataset is refused) */
-  int err = h2_h5_read_part(io->file, name, H2_H5_F32, G, 1, g0, n, buf);
-  /* second moments of Adam are squares: negative means a damaged file */
-  const int moment2 = !strncmp(name, "/optimizer/v/", 13);
-  for (int64_t i = 0; i < n && !err; i++)
-    if (!isfinite(buf[i]) || (moment2 && buf[i] < 0))
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s: value %lld is %g (%s; damaged checkpoint)",
-                         io->path, name, (long long)(g0 + i), (double)buf[i],
-                         !isfinite(buf[i]) ? "expected finite values" : "Adam second moments cannot be negative");
+  int err = read_vector(io, name, G, g0, n, buf);
   if (!err) {
     if (conv) conv(cctx, 0, buf, local);
     else memcpy(local, buf, sizeof(float) * (size_t)n);
@@ -160,26 +165,42 @@ static int io_params(io_ctx *io, const h2_model *m, const char *root, real *vec,
   return 0;
 }
 
-static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state *st) {
-  const h2_model *m = st->model;
-  MPI_Comm comm = io->comm;
-  hid_t f = io->file;
-  H2_TRY(h2_h5_create_groups(f, "/model", comm));
-  hid_t g = H5Gopen2(f, "/model", H5P_DEFAULT);
-  if (g < 0) H2_FAIL(H2_EIO, "%s: cannot open group /model", io->path);
-  int err = 0;
+/* /model's attributes: geometry, configuration, normalisation. */
+static int write_model_attrs(hid_t g, const h2_ckpt_header *hd, const h2_model *m, MPI_Comm comm) {
   struct { const char *n; double v; } nums[] = {
       {"N", m->N}, {"d", m->d}, {"L", m->L}, {"lmin", m->lmin}, {"rank", m->r}, {"zeta", m->zeta},
       {"leaf_size", m->cfg.leaf_size}, {"close_hidden", m->cfg.close_hidden}, {"far_hidden", m->cfg.far_hidden},
       {"format_version", H2_CKPT_FORMAT}};
-  for (size_t i = 0; i < sizeof nums / sizeof nums[0] && !err; i++)
-    err = h2_h5_attr_write_int64(g, nums[i].n, (int64_t)nums[i].v, comm);
-  if (!err) err = h2_h5_attr_write_int64(g, "seed", (int64_t)m->cfg.seed, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "eta", m->cfg.eta, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "input_scale", hd->input_scale, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "output_scale", hd->output_scale, comm);
-  if (!err) err = h2_h5_attr_write_string(g, "activation", h2_activation_name(m->cfg.activation), comm);
-  H5Gclose(g);
+  for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+    H2_TRY(h2_h5_attr_write_int64(g, nums[i].n, (int64_t)nums[i].v, comm));
+  H2_TRY(h2_h5_attr_write_int64(g, "seed", (int64_t)m->cfg.seed, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "eta", m->cfg.eta, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "input_scale", hd->input_scale, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "output_scale", hd->output_scale, comm));
+  H2_TRY(h2_h5_attr_write_string(g, "activation", h2_activation_name(m->cfg.activation), comm));
+  return 0;
+}
+
+/* /optimizer's attributes: Adam's step and settings, batch size, time trained. */
+static int write_optimizer_attrs(hid_t g, const h2_ckpt_header *hd, const h2_ckpt_state *st, MPI_Comm comm) {
+  H2_TRY(h2_h5_attr_write_int64(g, "step", st->adam->step, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "lr", st->adam->lr, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "beta1", st->adam->beta1, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "beta2", st->adam->beta2, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "eps", st->adam->eps, comm));
+  H2_TRY(h2_h5_attr_write_int64(g, "batch_size", st->batch_size, comm));
+  H2_TRY(h2_h5_attr_write_double(g, "wall_time", hd->wall_time, comm));
+  return 0;
+}
+
+static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state *st) {
+  const h2_model *m = st->model;
+  MPI_Comm comm = io->comm;
+  hid_t f = io->file, g;
+  H2_TRY(h2_h5_create_groups(f, "/model", comm));
+  H2_TRY(h2_h5_group_open(f, "/model", &g));
+  int err = write_model_attrs(g, hd, m, comm);
+  h2_h5_group_close(&g);
   H2_TRY(err);
   int w0 = io->writer_repl;
   int64_t *tmp;
@@ -198,16 +219,9 @@ static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state 
   H2_TRY(io_params(io, m, "/model", (real *)st->params, 1));
   /* optimizer */
   H2_TRY(h2_h5_create_groups(f, "/optimizer", comm));
-  g = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
-  if (g < 0) H2_FAIL(H2_EIO, "%s: cannot open group /optimizer", io->path);
-  err = h2_h5_attr_write_int64(g, "step", st->adam->step, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "lr", st->adam->lr, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "beta1", st->adam->beta1, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "beta2", st->adam->beta2, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "eps", st->adam->eps, comm);
-  if (!err) err = h2_h5_attr_write_int64(g, "batch_size", st->batch_size, comm);
-  if (!err) err = h2_h5_attr_write_double(g, "wall_time", hd->wall_time, comm);
-  H5Gclose(g);
+  H2_TRY(h2_h5_group_open(f, "/optimizer", &g));
+  err = write_optimizer_attrs(g, hd, st, comm);
+  h2_h5_group_close(&g);
   H2_TRY(err);
   H2_TRY(io_params(io, m, "/optimizer/m", (real *)st->m1, 0));
   H2_TRY(io_params(io, m, "/optimizer/v", (real *)st->v1, 0));
@@ -220,14 +234,14 @@ int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, cons
    * metadata; reserved before HDF5 writes anything (h5atomic.h) */
   const h2_model *m = state->model;
   double mine = state->writer ? 3.0 * 4.0 * (double)m->nparams : 0, params = 0;
-  MPI_Allreduce(&mine, &params, 1, MPI_DOUBLE, MPI_SUM, comm);
+  H2_MPI(MPI_Allreduce(&mine, &params, 1, MPI_DOUBLE, MPI_SUM, comm));
   double bytes = params + (double)m->N * (8.0 * m->d + 16.0) + 8.0 * (double)((int64_t)1 << m->L) +
                  40.0 * (double)state->hist->n + 16.0 * (double)m->close.pat->nnz * (m->L + 1) + 1048576.0;
   /* with the path's lock held, every PATH.tmp.<pid>.<k> is a killed
    * writer's: removed before this write, so none outlives it even if this
    * process is killed between its rename and the cleanup after it */
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  H2_MPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0 && state->path_locked) h2_h5_remove_stale_tmp(path, 1);
   h2_h5_atomic a;
   H2_TRY(h2_error_sync(comm, h2_h5_atomic_create_sized(&a, path, "checkpoint", 1.1 * bytes, comm)));
@@ -239,120 +253,102 @@ int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, cons
 
 /* ------------------------------------------------------------------ read */
 
-/* Range of one integer attribute of /model (checked before any narrowing). */
-typedef struct {
-  const char *name;
-  int64_t lo, hi;
-} attr_range;
+/* /model's attributes into h (configuration, geometry, normalisation):
+ * every integer range-checked in 64 bits before it is narrowed, every real
+ * finite and positive; each refusal names the file and the attribute. */
+static int read_model_attrs(hid_t g, const char *path, h2_ckpt_header *h) {
+  static const struct { const char *name; int64_t lo, hi; } need[] = {
+      {"format_version", H2_CKPT_FORMAT, H2_CKPT_FORMAT}, {"N", 2, INT32_MAX}, {"d", 1, 3}, {"rank", 1, 4096},
+      {"zeta", 1, 64}, {"leaf_size", 1, INT32_MAX}, {"close_hidden", 0, 1000000}, {"far_hidden", 0, 1000000},
+      {"seed", 0, INT64_MAX}};
+  int64_t v[9] = {0};
+  int found = 0;
+  for (int i = 0; i < 9; i++) {
+    H2_TRY(h2_h5_attr_read_int64(g, need[i].name, &v[i], &found));
+    H2_CHECK(found, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)", path, need[i].name);
+    if (i == 0)
+      H2_CHECK(v[0] == H2_CKPT_FORMAT, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
+               (long long)v[0], H2_CKPT_FORMAT);
+    int64_t hi = i == 5 ? v[1] : need[i].hi; /* leaf_size <= N */
+    H2_CHECK(v[i] >= need[i].lo && v[i] <= hi, H2_EINPUT,
+             "%s: /model attribute %s = %lld is out of range (expected %lld..%lld; damaged checkpoint)", path,
+             need[i].name, (long long)v[i], (long long)need[i].lo, (long long)hi);
+  }
+  struct { const char *name; double *value; } reals[] = {
+      {"eta", &h->cfg.eta}, {"input_scale", &h->input_scale}, {"output_scale", &h->output_scale}};
+  for (int i = 0; i < 3; i++) {
+    H2_TRY(h2_h5_attr_read_double(g, reals[i].name, reals[i].value, &found));
+    H2_CHECK(found, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)", path, reals[i].name);
+    H2_CHECK(isfinite(*reals[i].value) && *reals[i].value > 0, H2_EINPUT,
+             "%s: /model attribute %s = %g: expected a finite positive number (damaged checkpoint)", path,
+             reals[i].name, *reals[i].value);
+  }
+  char act[32] = "";
+  H2_TRY(h2_h5_attr_read_string(g, "activation", act, sizeof act, &found));
+  H2_CHECK(found, H2_EINPUT, "%s: /model has no attribute activation (not an h2nn checkpoint?)", path);
+  h->N = (int)v[1];
+  h->d = (int)v[2];
+  h->cfg.rank = (int)v[3];
+  h->cfg.zeta = (int)v[4];
+  h->cfg.leaf_size = (int)v[5];
+  h->cfg.close_hidden = (int)v[6];
+  h->cfg.far_hidden = (int)v[7];
+  h->cfg.seed = (uint64_t)v[8];
+  H2_CHECK(h2_activation_from_name(act, &h->cfg.activation) == 0, H2_EINPUT,
+           "%s: /model attribute activation = '%s': not an activation of this program (relu, tanh, linear)", path,
+           act);
+  return 0;
+}
+
+/* Every value of a float64 array finite (NAME for the message). */
+static int check_finite_f64(const double *x, int64_t n, const char *path, const char *name) {
+  for (int64_t i = 0; i < n; i++)
+    H2_CHECK(isfinite(x[i]), H2_EINPUT, "%s: dataset %s: value %lld is %g (damaged checkpoint)", path, name,
+             (long long)i, x[i]);
+  return 0;
+}
+
+/* Local: everything of the header from the open file f. */
+static int read_header_body(hid_t f, const char *path, h2_ckpt_header *h) {
+  int exists = 0, found = 0;
+  hid_t g;
+  H2_TRY(h2_h5_exists(f, "/model", &exists));
+  H2_CHECK(exists, H2_EINPUT, "%s: not an h2nn checkpoint (no /model group)", path);
+  H2_TRY(h2_h5_group_open(f, "/model", &g));
+  int err = read_model_attrs(g, path, h);
+  h2_h5_group_close(&g);
+  H2_TRY(err);
+  H2_TRY(H2_MALLOC(h->points, (int64_t)h->N * h->d));
+  H2_TRY(h2_h5_read_exact(f, "/model/points", H2_H5_F64, h->N, h->d, h->points));
+  H2_TRY(check_finite_f64(h->points, (int64_t)h->N * h->d, path, "/model/points"));
+  H2_TRY(h2_h5_exists(f, "/model/output_mean", &exists));
+  if (exists) {
+    H2_TRY(H2_MALLOC(h->output_mean, h->N));
+    H2_TRY(h2_h5_read_exact(f, "/model/output_mean", H2_H5_F64, h->N, 1, h->output_mean));
+    H2_TRY(check_finite_f64(h->output_mean, h->N, path, "/model/output_mean"));
+  }
+  H2_TRY(h2_h5_exists(f, "/optimizer", &exists));
+  if (!exists) return 0;
+  H2_TRY(h2_h5_group_open(f, "/optimizer", &g));
+  err = h2_h5_attr_read_int64(g, "step", &h->step, &found);
+  if (!err) err = h2_h5_attr_read_double(g, "wall_time", &h->wall_time, &found);
+  h2_h5_group_close(&g);
+  H2_TRY(err);
+  H2_CHECK(h->step >= 0 && h->step <= ((int64_t)1 << 53), H2_EINPUT,
+           "%s: /optimizer attribute step = %lld is out of range (expected 0..2^53; damaged checkpoint)", path,
+           (long long)h->step);
+  H2_CHECK(isfinite(h->wall_time) && h->wall_time >= 0, H2_EINPUT,
+           "%s: /optimizer attribute wall_time = %g: expected a finite time >= 0 (damaged checkpoint)", path,
+           h->wall_time);
+  return 0;
+}
 
 int h2_ckpt_read_header(const char *path, MPI_Comm comm, h2_ckpt_header *h) {
   memset(h, 0, sizeof *h);
   hid_t f = -1;
   H2_TRY(h2_h5_open_read(&f, path, comm));
-  int err = 0, found = 0;
-  hid_t g = -1;
-  int exists = 0;
-  err = h2_h5_exists(f, "/model", &exists);
-  if (!err && !exists)
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: not an h2nn checkpoint (no /model group)", path);
-  if (!err) g = H5Gopen2(f, "/model", H5P_DEFAULT);
-  if (!err && g < 0) err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: cannot open /model", path);
-  attr_range need[] = {{"format_version", H2_CKPT_FORMAT, H2_CKPT_FORMAT},
-                       {"N", 2, INT32_MAX},
-                       {"d", 1, 3},
-                       {"rank", 1, 4096},
-                       {"zeta", 1, 64},
-                       {"leaf_size", 1, INT32_MAX},
-                       {"close_hidden", 0, 1000000},
-                       {"far_hidden", 0, 1000000},
-                       {"seed", 0, INT64_MAX}};
-  int64_t v[9] = {0};
-  for (int i = 0; i < 9 && !err; i++) {
-    err = h2_h5_attr_read_int64(g, need[i].name, &v[i], &found);
-    if (!err && !found)
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)",
-                         path, need[i].name);
-    if (!err && i == 0 && v[0] != H2_CKPT_FORMAT)
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
-                         (long long)v[0], H2_CKPT_FORMAT);
-    if (!err && (v[i] < need[i].lo || v[i] > need[i].hi || (i == 5 && v[5] > v[1])))
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                         "%s: /model attribute %s = %lld is out of range (expected %lld..%lld; damaged checkpoint)",
-                         path, need[i].name, (long long)v[i], (long long)need[i].lo,
-                         (long long)(i == 5 ? v[1] : need[i].hi));
-  }
-  double eta = 0;
-  char act[32] = "";
-  struct { const char *name; double *value; } reals[] = {
-      {"eta", &eta}, {"input_scale", &h->input_scale}, {"output_scale", &h->output_scale}};
-  for (int i = 0; i < 3 && !err; i++) {
-    err = h2_h5_attr_read_double(g, reals[i].name, reals[i].value, &found);
-    if (!err && !found)
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)",
-                         path, reals[i].name);
-    if (!err && !(isfinite(*reals[i].value) && *reals[i].value > 0))
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                         "%s: /model attribute %s = %g: expected a finite positive number (damaged checkpoint)", path,
-                         reals[i].name, *reals[i].value);
-  }
-  if (!err) err = h2_h5_attr_read_string(g, "activation", act, sizeof act, &found);
-  if (!err && !found)
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /model has no attribute activation (not an h2nn checkpoint?)",
-                       path);
-  if (g >= 0) H5Gclose(g);
-  if (!err) {
-    h->N = (int)v[1];
-    h->d = (int)v[2];
-    h->cfg.rank = (int)v[3];
-    h->cfg.zeta = (int)v[4];
-    h->cfg.leaf_size = (int)v[5];
-    h->cfg.close_hidden = (int)v[6];
-    h->cfg.far_hidden = (int)v[7];
-    h->cfg.seed = (uint64_t)v[8];
-    h->cfg.eta = eta;
-    if (h2_activation_from_name(act, &h->cfg.activation))
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                         "%s: /model attribute activation = '%s': not an activation of this program (relu, tanh, "
-                         "linear)", path, act);
-  }
-  if (!err) err = H2_MALLOC(h->points, (int64_t)h->N * h->d);
-  if (!err) err = h2_h5_read_exact(f, "/model/points", H2_H5_F64, h->N, h->d, h->points);
-  for (int64_t i = 0; !err && i < (int64_t)h->N * h->d; i++)
-    if (!isfinite(h->points[i]))
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset /model/points: coordinate %lld is %g (damaged "
-                         "checkpoint)", path, (long long)i, h->points[i]);
-  if (!err) err = h2_h5_exists(f, "/model/output_mean", &exists);
-  if (!err && exists) {
-    err = H2_MALLOC(h->output_mean, h->N);
-    if (!err) err = h2_h5_read_exact(f, "/model/output_mean", H2_H5_F64, h->N, 1, h->output_mean);
-    for (int64_t i = 0; !err && i < h->N; i++)
-      if (!isfinite(h->output_mean[i]))
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset /model/output_mean: value %lld is %g (damaged "
-                           "checkpoint)", path, (long long)i, h->output_mean[i]);
-  }
-  if (!err) err = h2_h5_exists(f, "/optimizer", &exists);
-  if (!err && exists) {
-    hid_t o = H5Gopen2(f, "/optimizer", H5P_DEFAULT);
-    if (o >= 0) {
-      err = h2_h5_attr_read_int64(o, "step", &h->step, &found);
-      if (!err && (h->step < 0 || h->step > ((int64_t)1 << 53)))
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                           "%s: /optimizer attribute step = %lld is out of range (expected 0..2^53; damaged "
-                           "checkpoint)", path, (long long)h->step);
-      if (!err) err = h2_h5_attr_read_double(o, "wall_time", &h->wall_time, &found);
-      if (!err && !(isfinite(h->wall_time) && h->wall_time >= 0))
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                           "%s: /optimizer attribute wall_time = %g: expected a finite time >= 0 (damaged checkpoint)",
-                           path, h->wall_time);
-      H5Gclose(o);
-    } else {
-      H5Eclear2(H5E_DEFAULT);
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /optimizer is not a group (damaged checkpoint)", path);
-    }
-  }
-  err = h2_error_sync(comm, err);
-  int cerr = h2_h5_close(&f, comm);
-  if (!err) err = cerr;
+  int err = h2_error_sync(comm, read_header_body(f, path, h));
+  h2_h5_close(&f, comm);
   if (err) h2_ckpt_header_free(h);
   return err;
 }
@@ -378,31 +374,35 @@ int h2_ckpt_check_geometry(const h2_ckpt_header *h, const char *ckpt, const doub
   return 0;
 }
 
+/* Local: the parts of the state asked for (non-NULL). */
+static int read_state_body(io_ctx *io, const h2_model *m, real *params, real *m1, real *v1, h2_adam *adam,
+                           h2_history *hist) {
+  H2_TRY(io_params(io, m, "/model", params, 0));
+  if (m1) H2_TRY(io_params(io, m, "/optimizer/m", m1, 0));
+  if (v1) H2_TRY(io_params(io, m, "/optimizer/v", v1, 0));
+  if (adam) {
+    int exists = 0, found = 0;
+    hid_t o;
+    H2_TRY(h2_h5_exists(io->file, "/optimizer", &exists));
+    H2_CHECK(exists, H2_EINPUT, "%s: no /optimizer group", io->path);
+    H2_TRY(h2_h5_group_open(io->file, "/optimizer", &o));
+    int err = h2_h5_attr_read_int64(o, "step", &adam->step, &found);
+    h2_h5_group_close(&o);
+    H2_TRY(err);
+    H2_CHECK(found, H2_EINPUT, "%s: /optimizer has no attribute step (damaged checkpoint)", io->path);
+    H2_CHECK(adam->step >= 0 && adam->step <= ((int64_t)1 << 53), H2_EINPUT,
+             "%s: /optimizer attribute step = %lld is out of range (expected 0..2^53; damaged checkpoint)", io->path,
+             (long long)adam->step);
+  }
+  if (hist) H2_TRY(h2_history_read(io->file, io->path, hist));
+  return 0;
+}
+
 int h2_ckpt_read_state(const char *path, MPI_Comm comm, const h2_model *m, real *params, real *m1, real *v1,
                        h2_adam *adam, h2_history *hist) {
   io_ctx io = {.comm = comm, .write = 0, .path = path};
   H2_TRY(h2_h5_open_read(&io.file, path, comm));
-  int err = io_params(&io, m, "/model", params, 0);
-  if (!err && m1) err = io_params(&io, m, "/optimizer/m", m1, 0);
-  if (!err && v1) err = io_params(&io, m, "/optimizer/v", v1, 0);
-  if (!err && adam) {
-    hid_t o = H5Gopen2(io.file, "/optimizer", H5P_DEFAULT);
-    int found = 0;
-    if (o < 0) err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: no /optimizer group", path);
-    else {
-      err = h2_h5_attr_read_int64(o, "step", &adam->step, &found);
-      if (!err && !found)
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: /optimizer has no attribute step (damaged checkpoint)",
-                           path);
-      if (!err && (adam->step < 0 || adam->step > ((int64_t)1 << 53)))
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                           "%s: /optimizer attribute step = %lld is out of range (expected 0..2^53; damaged "
-                           "checkpoint)", path, (long long)adam->step);
-      H5Gclose(o);
-    }
-  }
-  if (!err && hist) err = h2_history_read(io.file, path, hist);
-  err = h2_error_sync(comm, err);
-  int cerr = h2_h5_close(&io.file, comm);
-  return err ? err : cerr;
+  int err = h2_error_sync(comm, read_state_body(&io, m, params, m1, v1, adam, hist));
+  h2_h5_close(&io.file, comm);
+  return err;
 }

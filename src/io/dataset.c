@@ -38,27 +38,6 @@ int h2_data_open_file(h2_data *ds, const char *path, int center_output, MPI_Comm
   return 0;
 }
 
-int h2_data_open_predict(h2_data *ds, const char *path, double input_scale, double output_scale,
-                         const double *output_mean, MPI_Comm comm) {
-  memset(ds, 0, sizeof *ds);
-  ds->path = path;
-  ds->comm = comm;
-  H2_TRY(H2_CALLOC(ds->in, 1));
-  H2_TRY(h2_input_open_flags(ds->in, path, comm, H2_INPUT_PREDICT));
-  ds->N = (int)ds->in->N;
-  ds->d = ds->in->d;
-  ds->points = ds->in->points;
-  ds->count[0] = ds->in->present[0][0] ? ds->in->nsamples[0] : 0;
-  ds->count[1] = ds->in->nsamples[1];
-  ds->input_scale = input_scale;
-  ds->output_scale = output_scale;
-  if (output_mean) {
-    H2_TRY(H2_MALLOC(ds->output_mean, ds->N));
-    memcpy(ds->output_mean, output_mean, sizeof(double) * (size_t)ds->N);
-  }
-  return 0;
-}
-
 int h2_data_synthetic(h2_data *ds, int64_t N, int dim, int64_t train_samples, uint64_t seed) {
   memset(ds, 0, sizeof *ds);
   if (dim < 1 || dim > 3) H2_FAIL(H2_EINPUT, "--dim must be 1, 2 or 3, got %d", dim);
@@ -83,75 +62,107 @@ int h2_data_synthetic(h2_data *ds, int64_t N, int dim, int64_t train_samples, ui
   return 0;
 }
 
+/* load_cache's exchange: every rank's tree-position range and the buffers
+ * of one round (chunk rows per rank). */
+typedef struct {
+  int P, me;
+  int64_t chunk;
+  int64_t *t0, *tn;
+  int *scount, *sdisp, *rcount, *rdisp;
+  float *rows, *send, *recv;
+} cache_xfer;
+
+static int xfer_alloc(cache_xfer *x, h2_data *ds, const h2_model *m) {
+  const int64_t N = ds->N, n = ds->n_own, P = x->P;
+  /* every rank's tree-position range: model rank q % pm owns its subtree's leaves */
+  int pm = m->part.pm, lper = (1 << m->L) / pm;
+  H2_TRY(H2_MALLOC(x->t0, P));
+  H2_TRY(H2_MALLOC(x->tn, P));
+  for (int q = 0; q < P; q++) {
+    int first = (q % pm) * lper, last = first + lper - 1;
+    x->t0[q] = m->tree.start[h2_box_id(m->L, first)];
+    x->tn[q] = m->tree.start[h2_box_id(m->L, last)] + m->tree.size[h2_box_id(m->L, last)] - x->t0[q];
+  }
+  H2_TRY(H2_MALLOC(x->scount, P));
+  H2_TRY(H2_MALLOC(x->sdisp, P));
+  H2_TRY(H2_MALLOC(x->rcount, P));
+  H2_TRY(H2_MALLOC(x->rdisp, P));
+  H2_TRY(H2_MALLOC(x->rows, x->chunk * N));
+  /* my rows go to every replica of every model rank: chunk x N x P_d values */
+  H2_TRY(H2_MALLOC(x->send, x->chunk * N * (P / pm)));
+  H2_TRY(H2_MALLOC(x->recv, x->chunk * n * P));
+  for (int set = 0; set < 2; set++)
+    for (int kind = 0; kind < 2; kind++) H2_TRY(H2_CALLOC_BIG(ds->cache[set][kind], ds->count[set] * n));
+  return 0;
+}
+
+static void xfer_free(cache_xfer *x) {
+  free(x->t0), free(x->tn), free(x->scount), free(x->sdisp), free(x->rcount), free(x->rdisp);
+  free(x->rows), free(x->send), free(x->recv);
+}
+
+/* Local: read my rows of the round at `base` and pack, per destination q,
+ * the columns of q's points (tree order), normalised and centred. */
+static int xfer_pack(cache_xfer *x, h2_data *ds, int set, int kind, int64_t base) {
+  const int64_t N = ds->N, total = ds->count[set], chunk = x->chunk;
+  const double scale = kind ? ds->output_scale : ds->input_scale;
+  int64_t r0 = base + x->me * chunk, nr = total - r0 < chunk ? total - r0 : chunk;
+  if (nr < 0) nr = 0;
+  if (nr > 0) H2_TRY(h2_input_read_rows(ds->in, set, kind, r0, nr, x->rows));
+  int64_t pos = 0;
+  for (int q = 0; q < x->P; q++) {
+    x->sdisp[q] = (int)pos;
+    for (int64_t r = 0; r < nr; r++)
+      for (int64_t t = 0; t < x->tn[q]; t++) {
+        int64_t i = ds->perm[x->t0[q] + t];
+        double v = x->rows[r * N + i];
+        if (kind && ds->output_mean) v -= ds->output_mean[i];
+        x->send[pos++] = (float)(v / scale);
+      }
+    x->scount[q] = (int)(pos - x->sdisp[q]);
+  }
+  return 0;
+}
+
+/* Collective: hand every rank its columns of the round's rows. */
+static int xfer_exchange(cache_xfer *x, h2_data *ds, int set, int kind, int64_t base, MPI_Comm comm) {
+  const int64_t n = ds->n_own, total = ds->count[set], chunk = x->chunk;
+  int64_t rpos = 0;
+  for (int q = 0; q < x->P; q++) {
+    int64_t qr0 = base + q * chunk, qnr = total - qr0 < chunk ? total - qr0 : chunk;
+    x->rdisp[q] = (int)rpos;
+    x->rcount[q] = (int)((qnr > 0 ? qnr : 0) * n);
+    rpos += x->rcount[q];
+  }
+  H2_MPI(MPI_Alltoallv(x->send, x->scount, x->sdisp, MPI_FLOAT, x->recv, x->rcount, x->rdisp, MPI_FLOAT, comm));
+  for (int q = 0; q < x->P; q++)
+    if (x->rcount[q])
+      memcpy(ds->cache[set][kind] + (base + q * chunk) * n, x->recv + x->rdisp[q], sizeof(float) * (size_t)x->rcount[q]);
+  return 0;
+}
+
+static int xfer_rounds(cache_xfer *x, h2_data *ds, MPI_Comm comm) {
+  for (int set = 0; set < 2; set++)
+    for (int kind = 0; kind < 2; kind++)
+      for (int64_t base = 0; base < ds->count[set]; base += x->chunk * x->P) {
+        /* a failed read on any rank: everyone stops before the exchange */
+        H2_TRY(h2_error_sync(comm, xfer_pack(x, ds, set, kind, base)));
+        H2_TRY(xfer_exchange(x, ds, set, kind, base, comm));
+      }
+  return 0;
+}
+
 /* Load this rank's points of every sample into memory, reading the file once
  * over all ranks: in each round every rank reads a block of whole rows, and
  * one MPI_Alltoallv hands every rank its points' columns of those rows
  * (normalised and centred by the reader).  Collective over comm. */
 static int load_cache(h2_data *ds, const h2_model *m, MPI_Comm comm) {
-  int P, me;
-  MPI_Comm_size(comm, &P);
-  MPI_Comm_rank(comm, &me);
-  const int64_t N = ds->N, n = ds->n_own, chunk = 32;
-  /* every rank's tree-position range: model rank q % pm owns its subtree's leaves */
-  int pm = m->part.pm, lper = (1 << m->L) / pm;
-  int64_t *t0 = NULL, *tn = NULL;
-  int *scount = NULL, *sdisp = NULL, *rcount = NULL, *rdisp = NULL;
-  float *rows = NULL, *send = NULL, *recv = NULL;
-  int err = H2_MALLOC(t0, P);
-  if (!err) err = H2_MALLOC(tn, P);
-  for (int q = 0; q < P && !err; q++) {
-    int first = (q % pm) * lper, last = first + lper - 1;
-    t0[q] = m->tree.start[h2_box_id(m->L, first)];
-    tn[q] = m->tree.start[h2_box_id(m->L, last)] + m->tree.size[h2_box_id(m->L, last)] - t0[q];
-  }
-  if (!err) err = H2_MALLOC(scount, P);
-  if (!err) err = H2_MALLOC(sdisp, P);
-  if (!err) err = H2_MALLOC(rcount, P);
-  if (!err) err = H2_MALLOC(rdisp, P);
-  if (!err) err = H2_MALLOC(rows, chunk * N);
-  /* my rows go to every replica of every model rank: chunk x N x P_d values */
-  if (!err) err = H2_MALLOC(send, chunk * N * (P / pm));
-  if (!err) err = H2_MALLOC(recv, chunk * n * P);
-  for (int set = 0; set < 2 && !err; set++)
-    for (int kind = 0; kind < 2 && !err; kind++) err = H2_CALLOC_BIG(ds->cache[set][kind], ds->count[set] * n);
-  err = h2_error_sync(comm, err); /* all ranks enter the exchange rounds, or none */
-  for (int set = 0; set < 2 && !err; set++)
-    for (int kind = 0; kind < 2 && !err; kind++) {
-      int64_t total = ds->count[set];
-      double scale = kind ? ds->output_scale : ds->input_scale;
-      for (int64_t base = 0; base < total && !err; base += chunk * P) {
-        int64_t r0 = base + me * chunk, nr = total - r0 < chunk ? total - r0 : chunk;
-        if (nr < 0) nr = 0;
-        if (nr > 0) err = h2_input_read_rows(ds->in, set, kind, r0, nr, rows);
-        /* pack, per destination q, the columns of q's points (tree order) of my rows */
-        int64_t pos = 0;
-        for (int q = 0; q < P && !err; q++) {
-          sdisp[q] = (int)pos;
-          for (int64_t r = 0; r < nr; r++)
-            for (int64_t t = 0; t < tn[q]; t++) {
-              int64_t i = ds->perm[t0[q] + t];
-              double v = rows[r * N + i];
-              if (kind && ds->output_mean) v -= ds->output_mean[i];
-              send[pos++] = (float)(v / scale);
-            }
-          scount[q] = (int)(pos - sdisp[q]);
-        }
-        int64_t rpos = 0;
-        for (int q = 0; q < P; q++) {
-          int64_t qr0 = base + q * chunk, qnr = total - qr0 < chunk ? total - qr0 : chunk;
-          rdisp[q] = (int)rpos;
-          rcount[q] = (int)((qnr > 0 ? qnr : 0) * n);
-          rpos += rcount[q];
-        }
-        /* a failed read on any rank: everyone stops before the exchange */
-        err = h2_error_sync(comm, err);
-        if (err) break;
-        MPI_Alltoallv(send, scount, sdisp, MPI_FLOAT, recv, rcount, rdisp, MPI_FLOAT, comm);
-        for (int q = 0; q < P; q++)
-          if (rcount[q]) memcpy(ds->cache[set][kind] + (base + q * chunk) * n, recv + rdisp[q], sizeof(float) * (size_t)rcount[q]);
-      }
-    }
-  free(t0), free(tn), free(scount), free(sdisp), free(rcount), free(rdisp), free(rows), free(send), free(recv);
+  cache_xfer x = {.chunk = 32};
+  H2_MPI(MPI_Comm_size(comm, &x.P));
+  H2_MPI(MPI_Comm_rank(comm, &x.me));
+  int err = h2_error_sync(comm, xfer_alloc(&x, ds, m)); /* all ranks enter the exchange rounds, or none */
+  if (!err) err = xfer_rounds(&x, ds, comm);
+  xfer_free(&x);
   return err;
 }
 
@@ -177,7 +188,7 @@ int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_cap
     return 0;
   }
   double need = 4.0 * (double)ds->n_own * 2 * (double)(ds->count[0] + ds->count[1]), need_max = 0;
-  MPI_Allreduce(&need, &need_max, 1, MPI_DOUBLE, MPI_MAX, comm);
+  H2_MPI(MPI_Allreduce(&need, &need_max, 1, MPI_DOUBLE, MPI_MAX, comm));
   if (need_max > memory_mb * 1048576.0) return 0; /* stream from the file */
   H2_TRY(load_cache(ds, m, comm));
   ds->bytes_in_memory = (int64_t)need;
@@ -231,10 +242,6 @@ static int fetch_kind(h2_data *ds, int set, int kind, const int64_t *ids, int nb
 int h2_data_fetch(h2_data *ds, int set, const int64_t *ids, int nb, real *q, real *t) {
   H2_TRY(fetch_kind(ds, set, 0, ids, nb, q));
   return fetch_kind(ds, set, 1, ids, nb, t);
-}
-
-int h2_data_fetch_inputs(h2_data *ds, int set, const int64_t *ids, int nb, real *q) {
-  return fetch_kind(ds, set, 0, ids, nb, q);
 }
 
 void h2_data_free(h2_data *ds) {

@@ -161,7 +161,7 @@ int h2_h5_atomic_create(h2_h5_atomic *a, const char *path, const char *what, MPI
   a->reserve_fd = -1;
   a->comm = comm;
   int rank;
-  MPI_Comm_rank(comm, &rank);
+  H2_MPI(MPI_Comm_rank(comm, &rank));
   snprintf(a->path, sizeof a->path, "%s", path);
   int err = rank == 0 ? h2_h5_claim_tmp(path, a->tmp, sizeof a->tmp) : 0;
   if (err) {
@@ -170,7 +170,7 @@ int h2_h5_atomic_create(h2_h5_atomic *a, const char *path, const char *what, MPI
     err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: %s", what, msg);
   }
   H2_TRY(h2_error_sync(comm, err));
-  MPI_Bcast(a->tmp, (int)sizeof a->tmp, MPI_CHAR, 0, comm);
+  H2_MPI(MPI_Bcast(a->tmp, (int)sizeof a->tmp, MPI_CHAR, 0, comm));
   err = h2_h5_create(&a->file, a->tmp, comm);
   if (err) {
     if (rank == 0) unlink(a->tmp);
@@ -227,7 +227,7 @@ void h2_h5_abandon(hid_t *file, const char *tmp, MPI_Comm comm) {
 
 int h2_h5_atomic_finish(h2_h5_atomic *a, int err) {
   int rank;
-  MPI_Comm_rank(a->comm, &rank);
+  H2_MPI(MPI_Comm_rank(a->comm, &rank));
   err = h2_error_sync(a->comm, err);
   /* everything written before the close: a full disk shows up here, and the
    * close that follows has nothing left to fail on */

@@ -155,30 +155,49 @@ void h2_path_dir(const char *path, char *dir, size_t size) {
   else *slash = 0;
 }
 
+/* Rank 0, before creating PATH: its directory first, one clear message naming it. */
+static int check_create_path(const char *path) {
+  char dir[4096];
+  h2_path_dir(path, dir, sizeof dir);
+  struct stat st;
+  H2_CHECK(stat(dir, &st) == 0, H2_EIO, "cannot create %s: directory %s: %s", path, dir, strerror(errno));
+  H2_CHECK(S_ISDIR(st.st_mode), H2_EIO, "cannot create %s: %s is not a directory", path, dir);
+  H2_CHECK(access(dir, W_OK | X_OK) == 0, H2_EIO, "cannot create %s: directory %s is not writable (%s)", path, dir,
+           strerror(errno));
+  H2_CHECK(!(stat(path, &st) == 0 && S_ISDIR(st.st_mode)), H2_EIO, "cannot create %s: it is a directory", path);
+  return 0;
+}
+
+/* Rank 0, before opening PATH: no such file, directory, permission, not HDF5. */
+static int check_read_path(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    H2_CHECK(errno != ENOENT, H2_EINPUT, "%s: no such file", path);
+    H2_FAIL(H2_EINPUT, "%s: %s", path, strerror(errno));
+  }
+  H2_CHECK(!S_ISDIR(st.st_mode), H2_EINPUT, "%s: is a directory, expected an HDF5 file", path);
+  /* stat only: opening a FIFO would block until a writer appears */
+  H2_CHECK(S_ISREG(st.st_mode), H2_EINPUT, "%s: is %s, expected a regular HDF5 file", path,
+           S_ISFIFO(st.st_mode)   ? "a FIFO"
+           : S_ISCHR(st.st_mode)  ? "a character device"
+           : S_ISBLK(st.st_mode)  ? "a block device"
+           : S_ISSOCK(st.st_mode) ? "a socket"
+                                  : "not a regular file");
+  H2_CHECK(access(path, R_OK) == 0, H2_EINPUT, "%s: permission denied (%s)", path, strerror(errno));
+  htri_t is = H5Fis_hdf5(path);
+  H2_CHECK(is != 0, H2_EINPUT, "%s: not an HDF5 file (no HDF5 signature in its %lld bytes)", path,
+           (long long)st.st_size);
+  char r[512];
+  H2_CHECK(is > 0, H2_EINPUT, "%s: cannot be read as HDF5: %s", path, h5_reason(r, sizeof r));
+  return 0;
+}
+
 int h2_h5_create(hid_t *file, const char *path, MPI_Comm comm) {
   int rank, err = 0;
   *file = -1;
   h2_h5_quiet();
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0) {
-    /* Check the directory first: one clear message naming it. */
-    char dir[4096];
-    h2_path_dir(path, dir, sizeof dir);
-    struct stat st;
-    if (stat(dir, &st) != 0)
-      err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: directory %s: %s", path,
-                         dir, strerror(errno));
-    else if (!S_ISDIR(st.st_mode))
-      err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: %s is not a directory",
-                         path, dir);
-    else if (access(dir, W_OK | X_OK) != 0)
-      err = h2_error_set(__FILE__, __LINE__, H2_EIO,
-                         "cannot create %s: directory %s is not writable (%s)", path, dir,
-                         strerror(errno));
-    else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-      err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot create %s: it is a directory", path);
-  }
-  H2_TRY(h2_error_sync(comm, err));
+  H2_MPI(MPI_Comm_rank(comm, &rank));
+  H2_TRY(h2_error_sync(comm, rank == 0 ? check_create_path(path) : 0));
 
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
@@ -209,42 +228,8 @@ int h2_h5_open_read(hid_t *file, const char *path, MPI_Comm comm) {
   int rank, err = 0;
   *file = -1;
   h2_h5_quiet();
-  MPI_Comm_rank(comm, &rank);
-  if (rank == 0) {
-    struct stat st;
-    if (stat(path, &st) != 0) {
-      if (errno == ENOENT)
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: no such file", path);
-      else
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: %s", path, strerror(errno));
-    } else if (S_ISDIR(st.st_mode)) {
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: is a directory, expected an HDF5 file",
-                         path);
-    } else if (!S_ISREG(st.st_mode)) {
-      /* stat only: opening a FIFO would block until a writer appears */
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: is %s, expected a regular HDF5 file", path,
-                         S_ISFIFO(st.st_mode)   ? "a FIFO"
-                         : S_ISCHR(st.st_mode)  ? "a character device"
-                         : S_ISBLK(st.st_mode)  ? "a block device"
-                         : S_ISSOCK(st.st_mode) ? "a socket"
-                                                : "not a regular file");
-    } else if (access(path, R_OK) != 0) {
-      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: permission denied (%s)", path,
-                         strerror(errno));
-    } else {
-      htri_t is = H5Fis_hdf5(path);
-      if (is == 0) {
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                           "%s: not an HDF5 file (no HDF5 signature in its %lld bytes)", path,
-                           (long long)st.st_size);
-      } else if (is < 0) {
-        char r[512];
-        err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read as HDF5: %s", path,
-                           h5_reason(r, sizeof r));
-      }
-    }
-  }
-  H2_TRY(h2_error_sync(comm, err));
+  H2_MPI(MPI_Comm_rank(comm, &rank));
+  H2_TRY(h2_error_sync(comm, rank == 0 ? check_read_path(path) : 0));
 
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   if (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
@@ -329,6 +314,21 @@ int h2_h5_exists(hid_t loc, const char *path, int *exists) {
   }
   *exists = 1;
   return 0;
+}
+
+int h2_h5_group_open(hid_t loc, const char *path, hid_t *g) {
+  *g = H5Gopen2(loc, path, H5P_DEFAULT);
+  if (*g < 0) {
+    char fname[1024], r[512];
+    h2_h5_filename(loc, fname, sizeof fname);
+    H2_FAIL(H2_EIO, "%s: cannot open group %s: %s", fname, path, h5_reason(r, sizeof r));
+  }
+  return 0;
+}
+
+void h2_h5_group_close(hid_t *g) {
+  if (*g >= 0) H5Gclose(*g);
+  *g = -1;
 }
 
 int h2_h5_create_groups(hid_t loc, const char *path, MPI_Comm comm) {

@@ -1,4 +1,4 @@
-/* input_file.c — SPEC §5 input files: the collective writer used by the
+/* input_file.c — docs/design.md §5 input files: the collective writer used by the
  * generators (temporary file + rename) and the reader/validator used by
  * h2nn_mpi (structure on open, values in a streaming scan).  See
  * input_file.h for the contract. */
@@ -8,9 +8,8 @@
 #include "h2nn/util/error.h"
 #include "h2nn/io/h5atomic.h"
 #include "h2nn/io/h5util.h"
+#include "h2nn/util/split.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +24,6 @@ const char *h2_input_dataset_name(int which, int kind) {
   return dset_names[which][kind];
 }
 
-/* Rows [*r0, *r1) of `total` owned by `rank` of `size` (balanced blocks). */
-static void split_rows(int64_t total, int rank, int size, int64_t *r0, int64_t *r1) {
-  int64_t q = total / size, r = total % size;
-  *r0 = rank * q + (rank < r ? rank : r);
-  *r1 = *r0 + q + (rank < r ? 1 : 0);
-}
-
 /* ================================================================== writer */
 
 static void writer_release(h2_input_writer *w) {
@@ -39,89 +31,61 @@ static void writer_release(h2_input_writer *w) {
     for (int b = 0; b < 2; b++) h2_h5_close_dataset(&w->dset[a][b]);
 }
 
-/* Abandon: close everything and remove the temporary file (rank 0). */
-static void writer_abandon(h2_input_writer *w) {
-  writer_release(w);
-  h2_h5_unreserve(&w->reserve_fd);
-  /* quietly, and a full disk can neither crash nor hang the close (h5atomic.h) */
-  h2_h5_abandon(&w->file, w->created ? w->tmp : "", w->comm);
-  w->created = 0;
+static int writer_check(const char *path, int64_t N, int d, int64_t ntrain, int64_t ntest, size_t path_max) {
+  H2_CHECK(path && path[0] && strlen(path) < path_max - 32, H2_EINPUT, "input file: bad output path '%s'",
+           path ? path : "");
+  H2_CHECK(N >= 1 && d >= 1 && d <= 3 && ntrain >= 0 && ntest >= 0, H2_EINPUT,
+           "%s: bad layout: N = %lld, d = %d, %lld train, %lld test samples", path, (long long)N, d, (long long)ntrain,
+           (long long)ntest);
+  return 0;
 }
 
-/* Rank 0 claims the temporary name (h5atomic.h: O_EXCL, a clear
- * errno-based message naming the directory when it is missing or read-only). */
-static int claim_tmp(h2_input_writer *w) {
-  H2_TRY(h2_h5_claim_tmp(w->path, w->tmp, sizeof w->tmp));
-  w->created = 1;
+/* Collective: /points (rank 0's copy), the groups and the four sample datasets. */
+static int writer_layout(h2_input_writer *w, const double *points) {
+  int rank;
+  H2_MPI(MPI_Comm_rank(w->comm, &rank));
+  hid_t f = w->file.file;
+  H2_TRY(h2_h5_write_rows(f, "points", H2_H5_F64, H2_H5_F64, 2, w->N, w->d, 0, rank == 0 ? w->N : 0, points, w->comm));
+  H2_TRY(h2_h5_create_groups(f, "train", w->comm));
+  H2_TRY(h2_h5_create_groups(f, "test", w->comm));
+  for (int a = 0; a < 2; a++)
+    for (int b = 0; b < 2; b++)
+      H2_TRY(h2_h5_create_dataset(f, dset_names[a][b], H2_H5_F32, 2, w->nsamples[a], w->N, &w->dset[a][b], w->comm));
   return 0;
 }
 
 int h2_input_writer_open(h2_input_writer *w, const char *path, MPI_Comm comm,
                          const double *points, int64_t N, int d, int64_t ntrain, int64_t ntest) {
-  int rank, err = 0;
   memset(w, 0, sizeof *w);
   w->comm = comm;
-  w->file = -1;
-  w->reserve_fd = -1;
+  w->file.file = -1;
   for (int a = 0; a < 2; a++)
     for (int b = 0; b < 2; b++) w->dset[a][b] = -1;
-  MPI_Comm_rank(comm, &rank);
-  if (!path || !path[0] || strlen(path) >= sizeof w->path - 32)
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "input file: bad output path '%s'",
-                       path ? path : "");
-  else if (N < 1 || d < 1 || d > 3 || ntrain < 0 || ntest < 0)
-    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
-                       "%s: bad layout: N = %lld, d = %d, %lld train, %lld test samples", path,
-                       (long long)N, d, (long long)ntrain, (long long)ntest);
-  H2_TRY(h2_error_sync(comm, err));
-  snprintf(w->path, sizeof w->path, "%s", path);
+  H2_TRY(h2_error_sync(comm, writer_check(path, N, d, ntrain, ntest, sizeof w->file.path)));
   w->N = N;
   w->d = d;
   w->nsamples[0] = ntrain;
   w->nsamples[1] = ntest;
+  /* the file's space is reserved first: a full disk is refused here, before HDF5 writes (h5atomic.h) */
+  double bytes = 8.0 * (double)N * d + 8.0 * (double)N * (double)(ntrain + ntest);
+  H2_TRY(h2_h5_atomic_create_sized(&w->file, path, "input file", 1.05 * bytes + 1048576.0, comm));
+  w->path = w->file.path;
+  int err = writer_layout(w, points);
+  if (err) return h2_input_writer_close(w, err);
+  return 0;
+}
 
-  if (rank == 0) err = claim_tmp(w);
-  err = h2_error_sync(comm, err);
-  if (err) {
-    writer_abandon(w);
-    return err;
-  }
-  H2_MPI(MPI_Bcast(w->tmp, (int)sizeof w->tmp, MPI_CHAR, 0, comm));
-
-  err = h2_h5_create(&w->file, w->tmp, comm);
-  /* a full disk is refused here, before HDF5 writes (h5atomic.h: h2_h5_reserve) */
-  if (!err) {
-    double bytes = 8.0 * (double)N * d + 8.0 * (double)N * (double)(ntrain + ntest);
-    err = h2_error_sync(comm, rank == 0 ? h2_h5_reserve(w->tmp, 1.05 * bytes + 1048576.0, "input file", path,
-                                                        &w->reserve_fd) : 0);
-  }
-  if (!err)
-    err = h2_h5_write_rows(w->file, "points", H2_H5_F64, H2_H5_F64, 2, N, d, 0,
-                           rank == 0 ? N : 0, points, comm);
-  if (!err) err = h2_h5_create_groups(w->file, "train", comm);
-  if (!err) err = h2_h5_create_groups(w->file, "test", comm);
-  for (int a = 0; a < 2 && !err; a++)
-    for (int b = 0; b < 2 && !err; b++)
-      err = h2_h5_create_dataset(w->file, dset_names[a][b], H2_H5_F32, 2, w->nsamples[a], N,
-                                 &w->dset[a][b], comm);
-  if (err) {
-    writer_abandon(w);
-    H2_TRY(err);
-  }
+static int writer_rows_check(const h2_input_writer *w, int which, int64_t first, int64_t count) {
+  H2_CHECK(w->file.file >= 0, H2_EINTERNAL, "%s: writer is not open", w->path);
+  H2_CHECK(which >= 0 && which <= 1 && first >= 0 && count >= 0 && first + count <= w->nsamples[which],
+           H2_EINTERNAL, "%s: rows [%lld, %lld) of set %d outside its %lld samples", w->path, (long long)first,
+           (long long)(first + count), which, (long long)(which == 0 || which == 1 ? w->nsamples[which] : -1));
   return 0;
 }
 
 int h2_input_writer_rows(h2_input_writer *w, int which, int64_t first, int64_t count,
                          const float *input, const float *output) {
-  int err = 0;
-  if (w->file < 0)
-    err = h2_error_set(__FILE__, __LINE__, H2_EINTERNAL, "%s: writer is not open", w->path);
-  else if (which < 0 || which > 1 || first < 0 || count < 0 || first + count > w->nsamples[which])
-    err = h2_error_set(__FILE__, __LINE__, H2_EINTERNAL,
-                       "%s: rows [%lld, %lld) of set %d outside its %lld samples", w->path,
-                       (long long)first, (long long)(first + count), which,
-                       (long long)(which == 0 || which == 1 ? w->nsamples[which] : -1));
-  H2_TRY(h2_error_sync(w->comm, err));
+  H2_TRY(h2_error_sync(w->comm, writer_rows_check(w, which, first, count)));
   H2_TRY(h2_h5_write_rows_id(w->dset[which][0], H2_H5_F32, first, count, input, w->comm));
   H2_TRY(h2_h5_write_rows_id(w->dset[which][1], H2_H5_F32, first, count, output, w->comm));
   return 0;
@@ -132,13 +96,13 @@ int h2_input_writer_attrs(h2_input_writer *w, const h2_attr *attrs, int nattrs) 
     const h2_attr *a = &attrs[k];
     switch (a->type) {
       case H2_ATTR_DOUBLE:
-        H2_TRY(h2_h5_attr_write_double(w->file, a->name, a->d, w->comm));
+        H2_TRY(h2_h5_attr_write_double(w->file.file, a->name, a->d, w->comm));
         break;
       case H2_ATTR_INT64:
-        H2_TRY(h2_h5_attr_write_int64(w->file, a->name, a->i, w->comm));
+        H2_TRY(h2_h5_attr_write_int64(w->file.file, a->name, a->i, w->comm));
         break;
       case H2_ATTR_STRING:
-        H2_TRY(h2_h5_attr_write_string(w->file, a->name, a->s ? a->s : "", w->comm));
+        H2_TRY(h2_h5_attr_write_string(w->file.file, a->name, a->s ? a->s : "", w->comm));
         break;
       default:
         H2_FAIL(H2_EINTERNAL, "%s: attribute %s has an unknown type", w->path, a->name);
@@ -148,32 +112,18 @@ int h2_input_writer_attrs(h2_input_writer *w, const h2_attr *attrs, int nattrs) 
 }
 
 int h2_input_writer_close(h2_input_writer *w, int status) {
-  int rank, err;
-  MPI_Comm_rank(w->comm, &rank);
-  err = h2_error_sync(w->comm, status);
-  if (!err && w->file < 0) return 0; /* already released */
-  if (err) {
-    writer_abandon(w);
-    return err;
-  }
+  int err = h2_error_sync(w->comm, status);
+  if (w->file.file < 0) return err; /* already released */
   writer_release(w);
-  /* a full disk is found by the flush, before the close (which then cannot fail) */
-  err = h2_h5_flush(w->file, w->comm);
-  if (!err) err = h2_h5_close(&w->file, w->comm);
-  if (!err) h2_h5_unreserve(&w->reserve_fd);
-  if (err) {
-    writer_abandon(w);
-    H2_TRY(err);
-  }
-  if (rank == 0 && rename(w->tmp, w->path) != 0)
-    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "cannot rename %s to %s: %s", w->tmp, w->path,
-                       strerror(errno));
-  err = h2_error_sync(w->comm, err);
-  if (err) {
-    writer_abandon(w);
-    H2_TRY(err);
-  }
-  w->created = 0;
+  return h2_h5_atomic_finish(&w->file, err);
+}
+
+static int write_all(h2_input_writer *w, int64_t train_first, int64_t train_count, const float *train_in,
+                     const float *train_out, int64_t test_first, int64_t test_count, const float *test_in,
+                     const float *test_out, const h2_attr *attrs, int nattrs) {
+  H2_TRY(h2_input_writer_rows(w, 0, train_first, train_count, train_in, train_out));
+  H2_TRY(h2_input_writer_rows(w, 1, test_first, test_count, test_in, test_out));
+  H2_TRY(h2_input_writer_attrs(w, attrs, nattrs));
   return 0;
 }
 
@@ -184,9 +134,8 @@ int h2_input_write(const char *path, MPI_Comm comm, const double *points, int64_
                    const h2_attr *attrs, int nattrs) {
   h2_input_writer w;
   H2_TRY(h2_input_writer_open(&w, path, comm, points, N, d, ntrain, ntest));
-  int err = h2_input_writer_rows(&w, 0, train_first, train_count, train_in, train_out);
-  if (!err) err = h2_input_writer_rows(&w, 1, test_first, test_count, test_in, test_out);
-  if (!err) err = h2_input_writer_attrs(&w, attrs, nattrs);
+  int err = write_all(&w, train_first, train_count, train_in, train_out, test_first, test_count, test_in, test_out,
+                      attrs, nattrs);
   H2_TRY(h2_input_writer_close(&w, err));
   return 0;
 }
@@ -204,7 +153,7 @@ void h2_input_close(h2_input *in, MPI_Comm comm) {
   reader_release(in);
   if (in->file >= 0) {
     H5Fclose(in->file);
-    MPI_Barrier(comm);
+    H2_MPI_ABORT(MPI_Barrier(comm), comm); /* (no status to return from a release) */
   }
   in->file = -1;
 }
@@ -303,34 +252,30 @@ static int read_points(h2_input *in) {
   return 0;
 }
 
+/* Collective: the structure, then /points, read by rank 0 and broadcast
+ * (one reader, not P). */
+static int open_phases(h2_input *in, MPI_Comm comm, unsigned flags) {
+  int rank;
+  H2_MPI(MPI_Comm_rank(comm, &rank));
+  H2_TRY(h2_error_sync(comm, check_structure(in, flags)));
+  H2_TRY(h2_error_sync(comm, rank == 0 ? read_points(in) : H2_MALLOC(in->points, (size_t)in->N * in->d)));
+  for (int64_t off = 0, n = in->N * in->d; n > 0;) {
+    int c = n > (1 << 26) ? (1 << 26) : (int)n;
+    H2_MPI(MPI_Bcast(in->points + off, c, MPI_DOUBLE, 0, comm));
+    off += c;
+    n -= c;
+  }
+  return 0;
+}
+
 int h2_input_open_flags(h2_input *in, const char *path, MPI_Comm comm, unsigned flags) {
-  int rank, err = 0;
   memset(in, 0, sizeof *in);
   in->file = -1;
   for (int a = 0; a < 2; a++)
     for (int b = 0; b < 2; b++) in->dset[a][b] = -1;
-  MPI_Comm_rank(comm, &rank);
   snprintf(in->path, sizeof in->path, "%s", path);
   H2_TRY(h2_h5_open_read(&in->file, path, comm));
-  err = check_structure(in, flags);
-  err = h2_error_sync(comm, err);
-  /* Points: rank 0 reads, everyone receives (one reader, not P). */
-  if (!err) {
-    if (rank == 0) err = read_points(in);
-    else err = H2_MALLOC(in->points, (size_t)in->N * in->d);
-    err = h2_error_sync(comm, err);
-  }
-  if (!err) {
-    int64_t n = in->N * in->d, off = 0;
-    while (n > 0 && !err) {
-      int c = n > (1 << 26) ? (1 << 26) : (int)n;
-      if (MPI_Bcast(in->points + off, c, MPI_DOUBLE, 0, comm) != MPI_SUCCESS)
-        err = h2_error_set(__FILE__, __LINE__, H2_EMPI, "%s: broadcasting /points failed", path);
-      off += c;
-      n -= c;
-    }
-    err = h2_error_sync(comm, err);
-  }
+  int err = h2_error_sync(comm, open_phases(in, comm, flags));
   if (err) {
     h2_input_close(in, comm);
     H2_TRY(err);
@@ -389,57 +334,56 @@ static int scan_dataset(h2_input *in, int which, int kind, int64_t r0, int64_t r
   return 0;
 }
 
+/* The scan of h2_input_scan with its buffers: buf (chunk x N), colsum (N or NULL). */
+static int scan_phases(h2_input *in, MPI_Comm comm, int64_t chunk, float *buf, double *colsum, h2_input_stats *stats,
+                       double *output_mean) {
+  int rank, size;
+  H2_MPI(MPI_Comm_rank(comm, &rank));
+  H2_MPI(MPI_Comm_size(comm, &size));
+  const int64_t N = in->N;
+  double sums[2] = {0, 0}, tot[2];
+  /* One dataset at a time, synchronised, so that the error reported is the
+   * first bad value in file order (the lowest failing rank has the lowest
+   * rows). */
+  for (int a = 0; a < 2; a++)
+    for (int b = 0; b < 2; b++) {
+      if (!in->present[a][b]) continue;
+      int64_t r0, r1;
+      h2_split_rows(in->nsamples[a], rank, size, &r0, &r1);
+      double ss = 0;
+      H2_TRY(h2_error_sync(comm, scan_dataset(in, a, b, r0, r1, chunk, buf, &ss,
+                                              (a == H2_INPUT_TRAIN && b == H2_INPUT_OUT) ? colsum : NULL)));
+      if (a == H2_INPUT_TRAIN) sums[b] = ss;
+    }
+  H2_MPI(MPI_Allreduce(sums, tot, 2, MPI_DOUBLE, MPI_SUM, comm));
+  if (colsum) H2_MPI(MPI_Allreduce(colsum, output_mean, (int)N, MPI_DOUBLE, MPI_SUM, comm));
+  double cnt = (double)in->nsamples[0] * (double)N;
+  stats->entries = in->nsamples[0] * N;
+  stats->input_rms = cnt > 0 ? sqrt(tot[0] / cnt) : 0;
+  stats->output_rms = cnt > 0 ? sqrt(tot[1] / cnt) : 0;
+  if (output_mean)
+    for (int64_t j = 0; j < N; j++) output_mean[j] = in->nsamples[0] > 0 ? output_mean[j] / (double)in->nsamples[0] : 0;
+  return 0;
+}
+
 int h2_input_scan(h2_input *in, MPI_Comm comm, size_t chunk_bytes, h2_input_stats *stats,
                   double *output_mean) {
-  int rank, size, err = 0;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
   memset(stats, 0, sizeof *stats);
   if (chunk_bytes == 0) chunk_bytes = (size_t)64 << 20;
   const int64_t N = in->N;
   int64_t chunk = (int64_t)(chunk_bytes / ((size_t)N * sizeof(float)));
   if (chunk < 1) chunk = 1;
-  float *buf = NULL;
-  double *colsum = NULL, sums[2] = {0, 0};
   int64_t maxrows = in->nsamples[0] > in->nsamples[1] ? in->nsamples[0] : in->nsamples[1];
   if (chunk > maxrows) chunk = maxrows > 0 ? maxrows : 1;
-  err = H2_MALLOC(buf, (size_t)chunk * N);
+  float *buf = NULL;
+  double *colsum = NULL;
+  int err = H2_MALLOC(buf, (size_t)chunk * N);
   if (!err && output_mean) err = H2_CALLOC(colsum, N);
   err = h2_error_sync(comm, err);
-  /* One dataset at a time, synchronised, so that the error reported is the
-   * first bad value in file order (the lowest failing rank has the lowest
-   * rows). */
-  for (int a = 0; a < 2 && !err; a++)
-    for (int b = 0; b < 2 && !err; b++) {
-      if (!in->present[a][b]) continue;
-      int64_t r0, r1;
-      split_rows(in->nsamples[a], rank, size, &r0, &r1);
-      double ss = 0;
-      err = scan_dataset(in, a, b, r0, r1, chunk, buf, &ss,
-                         (a == H2_INPUT_TRAIN && b == H2_INPUT_OUT) ? colsum : NULL);
-      if (a == H2_INPUT_TRAIN) sums[b] = ss;
-      err = h2_error_sync(comm, err);
-    }
+  if (!err) err = scan_phases(in, comm, chunk, buf, colsum, stats, output_mean);
   free(buf);
-  if (!err) {
-    double tot[2];
-    if (MPI_Allreduce(sums, tot, 2, MPI_DOUBLE, MPI_SUM, comm) != MPI_SUCCESS ||
-        (colsum && MPI_Allreduce(colsum, output_mean, (int)N, MPI_DOUBLE, MPI_SUM, comm) !=
-                       MPI_SUCCESS))
-      err = h2_error_set(__FILE__, __LINE__, H2_EMPI, "%s: reducing statistics failed", in->path);
-    else {
-      double cnt = (double)in->nsamples[0] * (double)N;
-      stats->entries = in->nsamples[0] * N;
-      stats->input_rms = cnt > 0 ? sqrt(tot[0] / cnt) : 0;
-      stats->output_rms = cnt > 0 ? sqrt(tot[1] / cnt) : 0;
-      if (output_mean)
-        for (int64_t j = 0; j < N; j++)
-          output_mean[j] = in->nsamples[0] > 0 ? output_mean[j] / (double)in->nsamples[0] : 0;
-    }
-    err = h2_error_sync(comm, err);
-  }
   free(colsum);
-  H2_TRY(err);
+  H2_TRY(h2_error_sync(comm, err));
   return 0;
 }
 

@@ -8,64 +8,6 @@
 #include "h2nn/util/error.h"
 #include "h2nn/core/kernel.h"
 
-#define H2_PI 3.14159265358979323846
-
-static void cell_of(const h2_tree *t, int id, double *lo, double *hi) {
-  double wmax = h2_tree_cell_width(t, id);
-  for (int c = 0; c < t->d; c++) {
-    lo[c] = t->lo[3 * id + c];
-    hi[c] = t->hi[3 * id + c];
-    double w = hi[c] - lo[c], pad = wmax > 0 ? 1e-3 * wmax : 1e-3 * fmax(1.0, fabs(lo[c]));
-    if (w < pad) {
-      lo[c] -= 0.5 * pad;
-      hi[c] += 0.5 * pad;
-    }
-  }
-}
-
-static double node1(double lo, double hi, int p, int m) {
-  return 0.5 * (lo + hi) + 0.5 * (hi - lo) * cos((2.0 * m + 1.0) * H2_PI / (2.0 * p));
-}
-
-int h2_cheb_order(int r, int d) {
-  for (int p = 1; p <= r; p++) {
-    int q = 1;
-    for (int c = 0; c < d; c++) q *= p;
-    if (q == r) return p;
-    if (q > r) break;
-  }
-  return 0;
-}
-
-void h2_cheb_nodes(const h2_tree *t, int id, int p, double *nodes) {
-  double lo[3], hi[3];
-  int d = t->d, n = 1;
-  cell_of(t, id, lo, hi);
-  for (int c = 0; c < d; c++) n *= p;
-  for (int a = 0; a < n; a++)
-    for (int c = 0, rest = a; c < d; c++, rest /= p) nodes[a * d + c] = node1(lo[c], hi[c], p, rest % p);
-}
-
-void h2_cheb_basis(const h2_tree *t, int id, int p, const double *x, double *out) {
-  double lo[3], hi[3], l1[3][64];
-  int d = t->d, n = 1;
-  cell_of(t, id, lo, hi);
-  for (int c = 0; c < d; c++) {
-    n *= p;
-    for (int m = 0; m < p; m++) {
-      double xm = node1(lo[c], hi[c], p, m), v = 1;
-      for (int q = 0; q < p; q++)
-        if (q != m) v *= (x[c] - node1(lo[c], hi[c], p, q)) / (xm - node1(lo[c], hi[c], p, q));
-      l1[c][m] = v;
-    }
-  }
-  for (int a = 0; a < n; a++) {
-    double v = 1;
-    for (int c = 0, rest = a; c < d; c++, rest /= p) v *= l1[c][rest % p];
-    out[a] = v;
-  }
-}
-
 /* The linear paths: Vt, Ut of every own leaf and T, S of every held box
  * (rank r = p^d). */
 int h2_cheb_set_transfers(const h2_model *m, real *params) {
@@ -74,38 +16,37 @@ int h2_cheb_set_transfers(const h2_model *m, real *params) {
   if (p < 1 || p > 64) H2_FAIL(H2_EINPUT, "Chebyshev operators need rank = p^%d (e.g. %d), got %d", d, d == 1 ? 8 : d == 2 ? 9 : 8, r);
   if (!m->has_far) return 0;
   const h2_bsmap *cm = &m->close;
-  double *nodes_j, *basis;
-  H2_TRY(H2_MALLOC(nodes_j, (int64_t)r * d));
-  H2_TRY(H2_MALLOC(basis, r));
+  int64_t nmax = r; /* the largest own leaf, and r: Vt_k and T_c fit in op */
+  for (int k = 0; k < cm->nrows; k++)
+    if (t->size[h2_box_id(L, cm->first_row + k)] > nmax) nmax = t->size[h2_box_id(L, cm->first_row + k)];
+  double *nodes = NULL, *basis = NULL, *op = NULL;
+  int err = H2_MALLOC(nodes, (int64_t)r * d);
+  if (!err) err = H2_MALLOC(basis, r);
+  if (!err) err = H2_MALLOC(op, (int64_t)r * nmax);
   /* leaves: Vt_k[a][s] = L^k_a(x_s), Ut_k[s][a] = the same */
-  for (int k = 0; k < cm->nrows; k++) {
+  for (int k = 0; !err && k < cm->nrows; k++) {
     int b = h2_box_id(L, cm->first_row + k);
     int64_t n = t->size[b];
-    for (int64_t s = 0; s < n; s++) {
-      h2_cheb_basis(t, b, p, t->xt + (t->start[b] + s) * d, basis);
-      for (int a = 0; a < r; a++) {
-        params[m->off_V + m->leaf_voff[k] + a * n + s] = (real)basis[a];
-        params[m->off_U + m->leaf_voff[k] + s * r + a] = (real)basis[a];
+    h2_cheb_leaf_basis(t, b, p, basis, op);
+    for (int a = 0; a < r; a++)
+      for (int64_t s = 0; s < n; s++) {
+        params[m->off_V + m->leaf_voff[k] + a * n + s] = (real)op[a * n + s];
+        params[m->off_U + m->leaf_voff[k] + s * r + a] = (real)op[a * n + s];
       }
-    }
   }
   /* transfers: T_c[b][a] = L^parent_b(xi^c_a), S_c = T_c^T */
-  for (int l = m->lmin + 1; l <= L; l++)
+  for (int l = m->lmin + 1; !err && l <= L; l++)
     for (int c = 0; c < 2 * m->far[l - 1].nrows; c++) {
-      int box = 2 * m->far[l - 1].first_row + c, id = h2_box_id(l, box), parent = h2_box_id(l - 1, box / 2);
-      h2_cheb_nodes(t, id, p, nodes_j);
+      h2_cheb_transfer(t, l, 2 * m->far[l - 1].first_row + c, p, nodes, basis, op);
       real *T = params + m->off_T[l] + (int64_t)c * r * r, *S = params + m->off_S[l] + (int64_t)c * r * r;
-      for (int a = 0; a < r; a++) {
-        h2_cheb_basis(t, parent, p, nodes_j + a * d, basis);
-        for (int bb = 0; bb < r; bb++) {
-          T[bb * r + a] = (real)basis[bb];
-          S[a * r + bb] = (real)basis[bb];
+      for (int bb = 0; bb < r; bb++)
+        for (int a = 0; a < r; a++) {
+          T[bb * r + a] = (real)op[bb * r + a];
+          S[a * r + bb] = (real)op[bb * r + a];
         }
-      }
     }
-  free(nodes_j);
-  free(basis);
-  return 0;
+  free(nodes), free(basis), free(op);
+  return err;
 }
 
 int h2_cheb_set_weights(const h2_model *m, int kind, real *params) {

@@ -1,5 +1,5 @@
 /* model.c — structure, layouts and the forward/backward passes of the H2
- * network (SPEC §2).  Math of each stage is in the comment above its loop. */
+ * network (docs/design.md §2).  Math of each stage is in the comment above its loop. */
 #include "h2nn/model/model.h"
 
 #include <math.h>
@@ -319,7 +319,7 @@ static void maps_forward(h2_model *m, const real *params, int nb) {
 static void allgather_coef(h2_model *m, const real *mine, real *all, int nb) {
   double t0 = MPI_Wtime();
   int n = m->r * nb;
-  MPI_Allgather(mine, n, H2_MPI_REAL, all, n, H2_MPI_REAL, m->part.comm);
+  H2_MPI_ABORT(MPI_Allgather(mine, n, H2_MPI_REAL, all, n, H2_MPI_REAL, m->part.comm), m->part.comm);
   m->coarse_bytes += (double)n * sizeof(real) * (m->part.pm - 1);
   m->coarse_seconds += MPI_Wtime() - t0;
 }

@@ -1,4 +1,4 @@
-/* model_init.c — Xavier/Glorot uniform initialisation (SPEC §3).
+/* model_init.c — Xavier/Glorot uniform initialisation (docs/design.md §3).
  *
  * Every value is drawn from the counter-based generator keyed by
  * (seed, parameter group, box) at the element's index in the checkpoint's

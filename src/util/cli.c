@@ -98,6 +98,8 @@ int h2_cli_parse(const h2_cli *cli, int argc, char **argv, void *out, int *set, 
       return 0;
     }
     if (strncmp(arg, "--", 2) || !arg[2]) {
+      if (arg[0] == '-' && arg[1] && arg[1] != '-' && arg[1] != '.' && (arg[1] < '0' || arg[1] > '9'))
+        H2_FAIL(H2_EINPUT, "unknown option '%s' (see --help)", arg);
       if (*npos >= maxpos) H2_FAIL(H2_EINPUT, "unexpected argument '%s' (see --help)", arg);
       pos[(*npos)++] = arg;
       continue;

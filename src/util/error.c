@@ -41,19 +41,19 @@ void h2_error_clear(void) { g_msg[0] = 0; g_where[0] = 0; }
 
 int h2_error_sync(MPI_Comm comm, int err) {
   int rank, in[2], out[2];
-  MPI_Comm_rank(comm, &rank);
+  H2_MPI(MPI_Comm_rank(comm, &rank));
   /* (code, -rank) MAXLOC-like reduction done in two steps to keep it simple. */
   in[0] = err;
-  MPI_Allreduce(in, out, 1, MPI_INT, MPI_MAX, comm);
+  H2_MPI(MPI_Allreduce(in, out, 1, MPI_INT, MPI_MAX, comm));
   if (out[0] == 0) return 0;
   in[1] = err ? rank : 1 << 30;
-  MPI_Allreduce(&in[1], &out[1], 1, MPI_INT, MPI_MIN, comm);
+  H2_MPI(MPI_Allreduce(&in[1], &out[1], 1, MPI_INT, MPI_MIN, comm));
   char buf[H2_MSG_MAX + H2_WHERE_MAX];
   if (rank == out[1]) {
     memcpy(buf, g_msg, H2_MSG_MAX);
     memcpy(buf + H2_MSG_MAX, g_where, H2_WHERE_MAX);
   }
-  MPI_Bcast(buf, (int)sizeof buf, MPI_CHAR, out[1], comm);
+  H2_MPI(MPI_Bcast(buf, (int)sizeof buf, MPI_CHAR, out[1], comm));
   memcpy(g_msg, buf, H2_MSG_MAX);
   memcpy(g_where, buf + H2_MSG_MAX, H2_WHERE_MAX);
   g_msg[H2_MSG_MAX - 1] = 0;
@@ -61,9 +61,23 @@ int h2_error_sync(MPI_Comm comm, int err) {
   return out[0];
 }
 
+int h2_mpi_errors_return(MPI_Comm comm) {
+  H2_MPI(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN));
+  return 0;
+}
+
+void h2_mpi_abort(int mpi_code, MPI_Comm comm, const char *file, int line) {
+  char s[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  if (MPI_Error_string(mpi_code, s, &len) != MPI_SUCCESS) snprintf(s, sizeof s, "error code %d", mpi_code);
+  fprintf(stderr, "h2nn: error: MPI: %s (%s:%d); aborting the job\n", s, base_name(file), line);
+  fflush(stderr);
+  MPI_Abort(comm, 1);
+}
+
 void h2_error_report(MPI_Comm comm, const char *prog) {
   int rank = 0;
-  MPI_Comm_rank(comm, &rank);
+  if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS) rank = 0; /* report anyway */
   if (rank != 0) return;
   fprintf(stderr, "%s: error: %s\n", prog, g_msg[0] ? g_msg : "unknown failure");
   if (getenv("H2NN_DEBUG")) fprintf(stderr, "%s: trace: %s\n", prog, g_where);

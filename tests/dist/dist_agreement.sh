@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # dist_agreement.sh MPIEXEC H2NN_MPI H2NN_GEN H2NN_HISTORY
-# SPEC §4 P-independence through the real program, 1-D and 2-D:
+# docs/design.md §4 P-independence through the real program, 1-D and 2-D:
 #  (1) 20 training iterations on 1, 2, 4 and 8 ranks (several P_d x P_m
 #      splits) give the same per-iteration losses as 1 rank (1e-4 relative);
 #  (2) a checkpoint written on 4 ranks (2 x 2), resumed on 2 (1 x 2) and on

@@ -127,6 +127,20 @@ case "$CASE" in
     cp ck.h5 resume.h5
     protect+=(resume.h5)
     cmd=(--resume resume.h5 --rank 4 --iterations 20 --batch-size 16 --checkpoint ck.h5 good.h5); name='\brank\b' ;;
+  max_time_negative)
+    cmd=("${train[@]}" --max-time -5 good.h5); name="--max-time '-5'" ;;
+  max_time_malformed)
+    cmd=("${train[@]}" --max-time 1:75 good.h5); name="--max-time '1:75'" ;;
+  resume_auto_no_checkpoint)  # nothing to continue and nowhere to write
+    cmd=(--iterations 5 --batch-size 16 --resume auto good.h5); name='--resume auto.*--checkpoint' ;;
+  resume_auto_damaged)        # a damaged file at the --checkpoint path is refused, not replaced
+    truncate_half ck.h5 half.h5 && mv half.h5 ck.h5
+    cmd=(--iterations 20 --batch-size 16 --checkpoint ck.h5 --resume auto good.h5); name='--resume auto: ck\.h5' ;;
+  resume_auto_foreign)        # a checkpoint of another input (N = 320) at the --checkpoint path
+    cp "$FIXTURE/ck320.h5" ck.h5
+    cmd=(--iterations 20 --batch-size 16 --checkpoint ck.h5 --resume auto good.h5); name='ck\.h5.*good\.h5' ;;
+  checkpoint_backwards)       # ck.h5 holds 10 iterations: a fresh run may not replace it
+    cmd=(--iterations 20 --batch-size 16 --checkpoint ck.h5 good.h5); name='--checkpoint ck\.h5.*10 iterations.*--overwrite' ;;
   synthetic_with_input)      # --synthetic trains on random data: an input file is a mistake
     cmd=(--synthetic 1024 --iterations 5 --checkpoint ck.h5 good.h5); name='synthetic|good\.h5' ;;
   # --- hostile input (issue "hostile input and faults"): refused quickly, by name

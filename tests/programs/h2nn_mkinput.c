@@ -1,4 +1,4 @@
-/* h2nn_mkinput — writes small h2nn input files (SPEC §5), good or broken in
+/* h2nn_mkinput — writes small h2nn input files (docs/design.md §5), good or broken in
  * exactly one way, for the program tests (the scripts next to it).
  *
  *   h2nn_mkinput N CASE=OUT.h5 [CASE=OUT.h5 ...]

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# help_and_json.sh — the command-line contract (SPEC §7):
+# help_and_json.sh — the command-line contract (docs/design.md §7):
 #   * `h2nn_mpi --help` exits 0 on 2 ranks and prints the help once;
-#   * the help lists the options SPEC §7 and the scripts rely on;
+#   * the help lists the options docs/design.md §7 and the scripts rely on;
 #   * every option the help lists is accepted by the parser: all of them at
 #     once (with their help defaults, or a sample value) followed by --help
 #     exit 0, while an unknown option before --help fails (control);
@@ -10,7 +10,7 @@
 #     h2nn_mkinput is honoured: JSON "iterations" and 7 history rows; its
 #     batch_size=8 too, else the default 64 > 48 samples would be rejected)
 #     and the command line overrides them (--iterations 3);
-#   * the training JSON line has every field SPEC §7 lists.
+#   * the training JSON line has every field docs/design.md §7 lists.
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"

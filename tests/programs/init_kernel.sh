@@ -5,7 +5,7 @@
 # with --zeta 1 and zero training iterations the test error is already below
 # 1e-2, while a Xavier start is above 0.5; an unknown kernel name and a rank
 # that is not p^d are refused with an error naming --init / the rank.
-# On the paper's custom operator (DATASETS.md §2) the start from its own
+# On the paper's custom operator (docs/datasets.md §2) the start from its own
 # kernel, kernel:custom, is the operator up to the Chebyshev error (test
 # error < 1e-5 before training, whatever --input-scale F, since the fitted
 # scale absorbs F); the checkpoint stores F times the inputs' RMS as

@@ -49,7 +49,7 @@ for f in train_error test_error iterations; do
   [ "$a" = "$b" ] || fail "final $f: uninterrupted $a, resumed $b"
 done
 
-# The checkpoint is loadable on another rank count (SPEC §5): resumed on 3
+# The checkpoint is loadable on another rank count (docs/design.md §5): resumed on 3
 # ranks the losses of 26..60 agree with A up to summation order.
 run_ok 3 B3 "$H2NN_MPI" "${common[@]}" --resume B.h5 --iterations 60 --checkpoint B3.h5 in.h5
 "$H2NN_HISTORY" B3.h5 | awk '!/^#/ && $1 >= 26 { print $1, $3 }' > tailB3.txt

@@ -17,7 +17,8 @@ typedef struct {
   /* training */
   int64_t iterations, batch_size, eval_every, eval_samples, checkpoint_every;
   double lr, beta1, beta2, adam_eps;
-  const char *checkpoint, *resume;
+  const char *checkpoint, *resume, *max_time;
+  int overwrite;
   /* distribution */
   int64_t model_parallel;
   double data_memory_mb;

@@ -52,9 +52,23 @@ typedef struct {
   double step_wait;     /* seconds of this run's training steps spent waiting for halo / coarse-tree messages */
   int64_t nparams_global;
   double train_error, test_error;
+  /* stopping early (signals, wall-time budget; src/app/signals.c) */
+  int stopped;                    /* H2_STOP_*: why the run ended */
+  int stop_events;                /* the agreed H2_EV_* bits that stopped it */
+  double deadline;                /* MPI_Wtime by which the run must have ended (INFINITY: none) */
+  double deadline_safety;         /* seconds kept in hand before it */
+  char deadline_what[64];         /* "--max-time 1:00:00", "the SLURM job's end time" */
+  unsigned save_seen;             /* SIGUSR2 requests handled */
+  double ckpt_seconds;            /* longest checkpoint write so far (0: none yet) */
+  int64_t ckpt_written;           /* iteration of the last checkpoint this run wrote (-1: none) */
   double loss_ref;                /* first training loss of the run (or of the resumed history): divergence scale */
   h2_lock lock;                   /* rank 0: the --checkpoint path's lock, held for the run */
 } h2_trainer;
+
+/* Why a run ended; the "stopped" field of the JSON line.  An early stop
+ * exits with status 3 (H2_EXIT_INTERRUPTED): resumable from its checkpoint. */
+enum { H2_STOP_COMPLETED = 0, H2_STOP_SIGNAL, H2_STOP_TIME };
+enum { H2_EXIT_INTERRUPTED = 3 };
 
 /* Parse-time helper shared by the modes (rank-local): h2_output_check with
  * the run's inputs, whose files an output may never replace. */
@@ -67,11 +81,11 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt, const int *opt_set, 
 int h2_trainer_run(h2_trainer *tr);
 /* Mean relative error over the first max_samples (0 = all) of a set. */
 int h2_trainer_evaluate(h2_trainer *tr, int set, int64_t max_samples, double *err);
-/* The end-of-run summary (text + the JSON line of SPEC §7), rank 0. */
+/* The end-of-run summary (text + the JSON line of docs/design.md §7), rank 0. */
 void h2_trainer_report(h2_trainer *tr);
 void h2_trainer_free(h2_trainer *tr);
 
-/* Predict mode (SPEC §7). */
+/* Predict mode (docs/design.md §7). */
 int h2_predict(const h2_options *opt, const char *input, MPI_Comm world);
 
 #endif

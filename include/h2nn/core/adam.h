@@ -1,4 +1,4 @@
-/* adam.h — Adam with bias correction, no weight decay (SPEC §3), over the
+/* adam.h — Adam with bias correction, no weight decay (docs/design.md §3), over the
  * model's flat parameter buffer; moments share the parameter layout. */
 #ifndef H2NN_ADAM_H
 #define H2NN_ADAM_H

@@ -1,5 +1,5 @@
 /* bsl.h — a block-sparse map: `zeta` block-sparse layers over one pattern
- * (SPEC §2 step 3/4), seen from one rank.
+ * (docs/design.md §2 step 3/4), seen from one rank.
  *
  * Local view.  The rank computes rows [first_row, first_row + nrows) of the
  * level.  Inputs live in "slots": slot s < nrows is own box first_row + s;
@@ -15,7 +15,7 @@
  * buffer), per layer k = 1..zeta: for each own row i, W_i = [W_ij1 | W_ij2 | ...]
  * as one (w_out x rowin) row-major matrix (the row's blocks side by side, so
  * the whole row is ONE GEMM), then all biases of the layer by row.  The
- * checkpoint stores each block contiguously instead (SPEC §5); conversion is
+ * checkpoint stores each block contiguously instead (docs/design.md §5); conversion is
  * h2_bsmap_row_to_blocks / blocks_to_row. */
 #ifndef H2NN_BSL_H
 #define H2NN_BSL_H

@@ -1,5 +1,5 @@
-/* kernel.h — the smooth kernels k(x, y) known by name (DATASETS.md §3,
- * SPEC §6): used by the Chebyshev H2 construction, the kernel generator and
+/* kernel.h — the smooth kernels k(x, y) known by name (docs/datasets.md §3,
+ * docs/design.md §6): used by the Chebyshev H2 construction, the kernel generator and
  * the dense references.  The diagonal (r = 0) is set to 0 by convention. */
 #ifndef H2NN_KERNEL_H
 #define H2NN_KERNEL_H
@@ -33,7 +33,7 @@ static inline const char *h2_kernel_name(int kind) {
  *   inverse   1 / r
  *   gaussian  exp(-r^2 / (2 sigma^2))
  *   custom    |x + y|^2 / r   (the paper's Table 2 operator without its 1/N^5,
- *                              DATASETS.md §2) */
+ *                              docs/datasets.md §2) */
 static inline double h2_kernel_eval(int kind, const double *x, const double *y, int d) {
   double r2 = 0;
   for (int c = 0; c < d; c++) r2 += (x[c] - y[c]) * (x[c] - y[c]);

@@ -1,4 +1,4 @@
-/* pattern.h — the block cluster tree of SPEC §1 as block-sparsity patterns.
+/* pattern.h — the block cluster tree of docs/design.md §1 as block-sparsity patterns.
  *
  * The dual traversal from (root, root) sorts every block into the close list
  * CL (pairs of leaves) or the interaction list IL_l of its level.  Each list is

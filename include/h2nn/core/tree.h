@@ -1,4 +1,4 @@
-/* tree.h — the cluster tree of SPEC §1.
+/* tree.h — the cluster tree of docs/design.md §1.
  *
  * A balanced binary tree over N points in R^d (d = 1..3) built by recursive
  * median bisection.  Boxes are numbered heap-style: box k of level l has id
@@ -37,7 +37,7 @@ void h2_tree_free(h2_tree *t);
 
 double h2_tree_cell_width(const h2_tree *t, int id);
 double h2_tree_cell_dist(const h2_tree *t, int a, int b);
-/* SPEC §1 admissibility: far iff dist >= eta * max(width_a, width_b); two
+/* docs/design.md §1 admissibility: far iff dist >= eta * max(width_a, width_b); two
  * touching cells (dist 0) are never far, even if degenerate (zero width). */
 int h2_tree_far(const h2_tree *t, int a, int b, double eta);
 

@@ -1,4 +1,4 @@
-/* halo.h — the model partition of SPEC §4 and the halo exchange of one
+/* halo.h — the model partition of docs/design.md §4 and the halo exchange of one
  * distributed block-sparse map.
  *
  * Partition: a model group of P_m = 2^p ranks; rank m owns the subtree of

@@ -1,4 +1,4 @@
-/* datagen.h — data for the generators of DATASETS.md §2 and §3.
+/* datagen.h — data for the generators of docs/datasets.md §2 and §3.
  *
  * Owns: the custom operator of the paper's Section 3.3 on the RTE grid,
  * the point geometries (uniform grid, uniform random, unit sphere), the

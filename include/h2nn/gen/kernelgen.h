@@ -1,4 +1,4 @@
-/* kernelgen.h — outputs of the kernel-operator datasets (DATASETS.md §3).
+/* kernelgen.h — outputs of the kernel-operator datasets (docs/datasets.md §3).
  *
  * Implemented in src/kernelgen.c with the Chebyshev H2 product of the
  * double-precision model (linear in N); datagen.h's h2_datagen_kernel_dense

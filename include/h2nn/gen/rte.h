@@ -1,4 +1,4 @@
-/* rte.h — the 1-D radiative-transfer dataset of DATASETS.md §1.
+/* rte.h — the 1-D radiative-transfer dataset of docs/datasets.md §1.
  *
  * Owns: a fast exponential integral E1 and G(t) = t E1(t) - e^{-t} over
  * arrays (branch-free, vectorisable, ~1e-16 relative on 0 < t < 32), the
@@ -48,7 +48,7 @@ int h2_rte_kernel(h2_rte_ws *ws, const double *mu_s, double *K);
 int h2_rte_solve(h2_rte_ws *ws, const double *mu_s, double *u);
 
 /* mu_s at the N cell centres for sample `sample` of the dataset seeded
- * with `seed` (DATASETS.md §1: two Gaussian bumps).  The draws are keyed
+ * with `seed` (docs/datasets.md §1: two Gaussian bumps).  The draws are keyed
  * by (seed, H2_STREAM_DATA, sample, draw number) of rng.h, so a sample is
  * the same whatever the number of ranks and whichever rank draws it.
  * Draw order: r_1, r_2, then pairs (c_1, c_2) until |c_2 - c_1| >= 0.05

@@ -1,4 +1,4 @@
-/* checkpoint.h — the checkpoint file of SPEC §5: model, optimizer state,
+/* checkpoint.h — the checkpoint file of docs/design.md §5: model, optimizer state,
  * history; independent of the number of ranks that wrote it.
  *
  * Written collectively with parallel HDF5 to PATH.tmp.<id>, then renamed

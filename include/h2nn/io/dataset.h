@@ -1,6 +1,6 @@
 /* dataset.h — the training/test samples as the model sees them.
  *
- * Owns: normalisation (SPEC §3: one RMS scale for inputs, one for outputs,
+ * Owns: normalisation (docs/design.md §3: one RMS scale for inputs, one for outputs,
  * optional per-point output mean), the mapping from original point order to
  * this rank's tree positions, and where the samples come from: the input
  * file (kept in memory when this rank's share fits --data-memory, otherwise
@@ -50,11 +50,6 @@ typedef struct {
  * profile when center_output). */
 int h2_data_open_file(h2_data *ds, const char *path, int center_output, MPI_Comm comm);
 
-/* Open INPUT for prediction (collective): /points and /test/input are
- * required, the rest optional; scales and mean come from the checkpoint. */
-int h2_data_open_predict(h2_data *ds, const char *path, double input_scale, double output_scale,
-                         const double *output_mean, MPI_Comm comm);
-
 /* The --synthetic benchmark data: a uniform D-dimensional grid of about N
  * points; inputs are random combinations of H2_SYNTH_POOL random vectors and
  * outputs the same combinations of H2_SYNTH_POOL other random vectors, a
@@ -70,9 +65,6 @@ int h2_data_bind(h2_data *ds, const h2_model *m, double memory_mb, int batch_cap
 /* Samples ids[0..nb) of `set`: q (inputs) and t (targets), each n_own x nb,
  * normalised (and t centred). */
 int h2_data_fetch(h2_data *ds, int set, const int64_t *ids, int nb, real *q, real *t);
-
-/* Normalised input rows ids of `set` only (predict mode). */
-int h2_data_fetch_inputs(h2_data *ds, int set, const int64_t *ids, int nb, real *q);
 
 void h2_data_free(h2_data *ds);
 

@@ -76,6 +76,10 @@ int h2_h5_flush(hid_t file, MPI_Comm comm);
 int h2_h5_create_groups(hid_t loc, const char *path, MPI_Comm comm);
 /* Does the link PATH (possibly nested) exist below LOC?  Independent. */
 int h2_h5_exists(hid_t loc, const char *path, int *exists);
+/* Open the existing group PATH below LOC into *g ("FILE: cannot open group
+ * PATH: reason" otherwise); close it with h2_h5_group_close (-1: no-op). */
+int h2_h5_group_open(hid_t loc, const char *path, hid_t *g);
+void h2_h5_group_close(hid_t *g);
 
 /* Collectively create dataset NAME (parents must exist) of file type FTYPE:
  * 1-D of length grows when ndims == 1 (cols must be 1), or 2-D grows x cols.

@@ -1,4 +1,4 @@
-/* input_file.h — the input-file layout of SPEC §5: writer and validator.
+/* input_file.h — the input-file layout of docs/design.md §5: writer and validator.
  *
  * Owns the layout
  *   /points                        float64  N x d (d = 1..3; a 1-D dataset of
@@ -17,6 +17,8 @@
 #include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "h2nn/io/h5atomic.h"
 
 enum { H2_INPUT_TRAIN = 0, H2_INPUT_TEST = 1 };  /* `which` */
 enum { H2_INPUT_IN = 0, H2_INPUT_OUT = 1 };      /* `kind`  */
@@ -42,14 +44,11 @@ typedef struct {
  * the temporary file is removed and an existing PATH is left untouched. */
 typedef struct {
   MPI_Comm comm;
-  char path[4096];
-  char tmp[4200];
-  hid_t file;
+  const char *path;
+  h2_h5_atomic file;      /* the temporary file, renamed onto path when complete (h5atomic.h) */
   hid_t dset[2][2];       /* [which][kind] */
   int64_t N, nsamples[2];
   int d;
-  int created;            /* the temporary file exists (rank 0 removes it on failure) */
-  int reserve_fd;         /* rank 0: the disk space reserved for it (h2_h5_reserve), or -1 */
 } h2_input_writer;
 
 /* Collective.  Creates the temporary file, writes /points (points: N x d

@@ -1,5 +1,5 @@
 /* cheb.h — Chebyshev-interpolation H2 approximation of a kernel matrix
- * (SPEC §6): tensor Chebyshev nodes per box, Lagrange projection/transfer
+ * (docs/design.md §6): tensor Chebyshev nodes per box, Lagrange projection/transfer
  * operators, kernel blocks, and setting a zeta = 1 network's weights so that
  * its forward pass IS the H2 matrix-vector product:
  *   Vt_k[a][t] = L^k_a(x_t),  Ut_k = Vt_k^T,  T_c[b][a] = L^p_b(xi^c_a),
@@ -8,20 +8,11 @@
 #define H2NN_CHEB_H
 
 #include "h2nn/model/model.h"
+#include "h2nn/core/chebbasis.h"
 #include "h2nn/core/tree.h"
 
 #define h2_cheb_set_weights H2_PREC(h2_cheb_set_weights)
 #define h2_cheb_set_transfers H2_PREC(h2_cheb_set_transfers)
-
-/* p^d tensor Chebyshev nodes of box `id` (cell of the tree; degenerate sides
- * widened).  nodes: [p^d * d], multi-index a = a0 + p a1 + p^2 a2. */
-void h2_cheb_nodes(const h2_tree *t, int id, int p, double *nodes);
-
-/* Lagrange basis of box `id` at point x: out[a], a < p^d. */
-void h2_cheb_basis(const h2_tree *t, int id, int p, const double *x, double *out);
-
-/* Number of nodes per dimension for rank r = p^d (0 if r is not a d-th power). */
-int h2_cheb_order(int r, int d);
 
 /* Set the linear paths (leaf Vt, Ut and transfers T, S) to the Chebyshev
  * operators of the model's boxes (rank r = p^d); other weights untouched. */

@@ -1,4 +1,4 @@
-/* model.h — the H2 network of SPEC §2 on one rank: structure, the flat
+/* model.h — the H2 network of docs/design.md §2 on one rank: structure, the flat
  * parameter layout, activation buffers, forward and backward.
  *
  * Flat parameter buffer (one per rank; gradients and Adam moments share it):
@@ -7,7 +7,7 @@
  *   - maps: see bsl.h (per layer: W rows side by side, then biases);
  *   - Vt_k (r x n_k) and Ut_k (n_k x r) row-major, own leaves in tree order;
  *   - T_c, S_c (r x r) row-major, own boxes c of the level in tree order —
- *     exactly the checkpoint order of SPEC §5.
+ *     exactly the checkpoint order of docs/design.md §5.
  *
  * Activations (nb = columns in use, <= batch capacity B): every vector of
  * the network is stored box by box, each box a (width x nb) row-major block:
@@ -16,7 +16,7 @@
  *   qh_l = zf[l][0],  wh_l = zf[l][zeta]  coefficients of level l.
  * Gradients: dq, dw (same layout as q, w), dqh[l], dwh[l].
  *
- * Distribution (SPEC §4, halo.h): on levels >= p this rank holds its own
+ * Distribution (docs/design.md §4, halo.h): on levels >= p this rank holds its own
  * boxes (bsl slots: own rows, then halo); levels < p (the coarse tree) are
  * replicated and computed redundantly after an allgather of qh_p (forward)
  * and of dwh_p (backward).  T_c, S_c of levels <= p are replicated (indexed
@@ -94,7 +94,7 @@ double h2_model_comm_bytes(const h2_model *m);
 double h2_model_comm_wait(const h2_model *m);
 void h2_model_free(h2_model *m);
 
-/* Xavier/Glorot uniform weights, zero biases (SPEC §3), from cfg.seed. */
+/* Xavier/Glorot uniform weights, zero biases (docs/design.md §3), from cfg.seed. */
 int h2_model_init_xavier(const h2_model *m, real *params);
 
 /* Forward: reads q from m->zc[0] (own leaves, tree order, nb columns),
@@ -130,7 +130,7 @@ int64_t h2_model_activation_bytes(const h2_model *m);
 #define h2_loss_partial H2_PREC(h2_loss_partial)
 #define h2_loss_finish H2_PREC(h2_loss_finish)
 #define h2_model_map_widths H2_PREC(h2_model_map_widths)
-/* Loss of SPEC §3 in two steps so that a model group can sum the per-sample
+/* Loss of docs/design.md §3 in two steps so that a model group can sum the per-sample
  * partial norms over its ranks in between:
  *   h2_loss_partial: sums[2s] = ||w_s - t_s||^2, sums[2s+1] = ||t_s + o||^2
  *     over this rank's points (target t in the layout of w; o = offset per

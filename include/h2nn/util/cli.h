@@ -1,7 +1,7 @@
 /* cli.h — command-line options from ONE table: the parser, --help and the
  * input file's configuration attributes are all generated from it.
  *
- * Precedence (SPEC §7): project default < input-file root attribute (same
+ * Precedence (docs/design.md §7): project default < input-file root attribute (same
  * name with '_' for '-') < command line. */
 #ifndef H2NN_CLI_H
 #define H2NN_CLI_H

@@ -54,6 +54,13 @@ void h2_error_report(MPI_Comm comm, const char *prog);
 
 #define H2_FAIL(code, ...) return h2_error_set(__FILE__, __LINE__, (code), __VA_ARGS__)
 
+/* Condition check (PETSc's PetscCheck): unless cond holds, record the
+ * message and return code.  H2_CHECK(n > 0, H2_EINPUT, "%s: empty", path). */
+#define H2_CHECK(cond, code, ...)                                      \
+  do {                                                                 \
+    if (!(cond)) return h2_error_set(__FILE__, __LINE__, (code), __VA_ARGS__); \
+  } while (0)
+
 #define H2_TRY(expr)                           \
   do {                                         \
     int h2_e_ = (expr);                        \
@@ -76,6 +83,22 @@ int h2_calloc_(void **p, size_t bytes, const char *file, int line);
  * releases it. */
 int h2_calloc_big_(void **p, size_t bytes, const char *file, int line);
 #define H2_CALLOC_BIG(p, n) h2_calloc_big_((void **)&(p), (size_t)(n) * sizeof(*(p)), __FILE__, __LINE__)
+
+/* MPI calls.  h2nn's communicators return MPI errors as codes
+ * (h2_mpi_errors_return on MPI_COMM_WORLD at start; communicators split or
+ * duplicated from it inherit the handler), and every call is checked:
+ * H2_MPI(call) in functions that return a status records "MPI: reason" at
+ * the call and returns H2_EMPI.  In the forward/backward passes, which
+ * return no status and where a rank cannot leave an exchange its
+ * neighbours are in, H2_MPI_ABORT(call, comm) prints the call's location and
+ * reason and aborts the job instead. */
+int h2_mpi_errors_return(MPI_Comm comm);
+void h2_mpi_abort(int mpi_code, MPI_Comm comm, const char *file, int line);
+#define H2_MPI_ABORT(call, comm)                                     \
+  do {                                                               \
+    int h2_m_ = (call);                                              \
+    if (h2_m_ != MPI_SUCCESS) h2_mpi_abort(h2_m_, (comm), __FILE__, __LINE__); \
+  } while (0)
 
 #define H2_MPI(call)                                                        \
   do {                                                                      \

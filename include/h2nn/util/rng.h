@@ -1,7 +1,7 @@
 /* rng.h — counter-based random numbers (Random123 Philox4x32-10).
  *
  * Every draw is a pure function of (seed, stream, box, index): parameters of
- * a box are the same whatever the number of ranks (SPEC §3), and any rank
+ * a box are the same whatever the number of ranks (docs/design.md §3), and any rank
  * can draw any value without drawing the ones before it. */
 #ifndef H2NN_RNG_H
 #define H2NN_RNG_H
