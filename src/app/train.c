@@ -158,10 +158,10 @@ static int resolve_resume_auto(h2_options *opt, MPI_Comm world, int *is_auto) {
   if (!opt->checkpoint || !*opt->checkpoint)
     H2_FAIL(H2_EINPUT, "--resume auto continues the --checkpoint file: give --checkpoint FILE too");
   int rank, exists = 0;
-  MPI_Comm_rank(world, &rank);
+  H2_MPI(MPI_Comm_rank(world, &rank));
   struct stat st;
   if (rank == 0) exists = stat(opt->checkpoint, &st) == 0;
-  MPI_Bcast(&exists, 1, MPI_INT, 0, world);
+  H2_MPI(MPI_Bcast(&exists, 1, MPI_INT, 0, world));
   opt->resume = exists ? opt->checkpoint : NULL;
   if (!exists && rank == 0 && !opt->quiet)
     printf("h2nn_mpi: --resume auto: %s does not exist yet: starting from iteration 0\n", opt->checkpoint);
@@ -178,7 +178,7 @@ static int check_not_backwards(h2_trainer *tr) {
   int exists = 0;
   struct stat st;
   if (tr->comm.rank == 0) exists = stat(o->checkpoint, &st) == 0 && S_ISREG(st.st_mode);
-  MPI_Bcast(&exists, 1, MPI_INT, 0, tr->comm.world);
+  H2_MPI(MPI_Bcast(&exists, 1, MPI_INT, 0, tr->comm.world));
   if (!exists) return 0;
   h2_ckpt_header h;
   if (h2_ckpt_read_header(o->checkpoint, tr->comm.world, &h)) {

@@ -19,12 +19,11 @@ int h2_cheb_set_transfers(const h2_model *m, real *params) {
   int64_t nmax = r; /* the largest own leaf, and r: Vt_k and T_c fit in op */
   for (int k = 0; k < cm->nrows; k++)
     if (t->size[h2_box_id(L, cm->first_row + k)] > nmax) nmax = t->size[h2_box_id(L, cm->first_row + k)];
-  double *nodes = NULL, *basis = NULL, *op = NULL;
-  int err = H2_MALLOC(nodes, (int64_t)r * d);
-  if (!err) err = H2_MALLOC(basis, r);
-  if (!err) err = H2_MALLOC(op, (int64_t)r * nmax);
+  double *scratch; /* nodes (r x d), basis (r), op (r x nmax) */
+  H2_TRY(H2_MALLOC(scratch, (int64_t)r * d + r + r * nmax));
+  double *nodes = scratch, *basis = nodes + (int64_t)r * d, *op = basis + r;
   /* leaves: Vt_k[a][s] = L^k_a(x_s), Ut_k[s][a] = the same */
-  for (int k = 0; !err && k < cm->nrows; k++) {
+  for (int k = 0; k < cm->nrows; k++) {
     int b = h2_box_id(L, cm->first_row + k);
     int64_t n = t->size[b];
     h2_cheb_leaf_basis(t, b, p, basis, op);
@@ -35,7 +34,7 @@ int h2_cheb_set_transfers(const h2_model *m, real *params) {
       }
   }
   /* transfers: T_c[b][a] = L^parent_b(xi^c_a), S_c = T_c^T */
-  for (int l = m->lmin + 1; !err && l <= L; l++)
+  for (int l = m->lmin + 1; l <= L; l++)
     for (int c = 0; c < 2 * m->far[l - 1].nrows; c++) {
       h2_cheb_transfer(t, l, 2 * m->far[l - 1].first_row + c, p, nodes, basis, op);
       real *T = params + m->off_T[l] + (int64_t)c * r * r, *S = params + m->off_S[l] + (int64_t)c * r * r;
@@ -45,8 +44,8 @@ int h2_cheb_set_transfers(const h2_model *m, real *params) {
           S[a * r + bb] = (real)op[bb * r + a];
         }
     }
-  free(nodes), free(basis), free(op);
-  return err;
+  free(scratch);
+  return 0;
 }
 
 int h2_cheb_set_weights(const h2_model *m, int kind, real *params) {
@@ -54,10 +53,9 @@ int h2_cheb_set_weights(const h2_model *m, int kind, real *params) {
   const int d = t->d, r = m->r, L = m->L, p = h2_cheb_order(r, d);
   if (m->zeta != 1) H2_FAIL(H2_EINPUT, "the Chebyshev H2 weights need zeta = 1, got %d", m->zeta);
   if (p < 1 || p > 64) H2_FAIL(H2_EINPUT, "Chebyshev H2 weights need rank = p^%d, got %d", d, r);
-  double *nodes_i, *nodes_j, *basis;
-  H2_TRY(H2_MALLOC(nodes_i, (int64_t)r * d));
-  H2_TRY(H2_MALLOC(nodes_j, (int64_t)r * d));
-  H2_TRY(H2_MALLOC(basis, r));
+  double *nodes_i; /* and nodes_j: the Chebyshev nodes of the two boxes of a far block */
+  H2_TRY(H2_MALLOC(nodes_i, 2 * (int64_t)r * d));
+  double *nodes_j = nodes_i + (int64_t)r * d;
   /* close blocks: the dense kernel between the points of leaves i and j */
   const h2_bsmap *cm = &m->close;
   for (int i = 0; i < cm->nrows; i++) {
@@ -93,10 +91,7 @@ int h2_cheb_set_weights(const h2_model *m, int kind, real *params) {
       for (int a = 0; a < r; a++) params[m->off_far[l] + BS_BOFF(f, 1, i) + a] = 0;
     }
   }
-  H2_TRY(h2_cheb_set_transfers(m, params));
 done:
   free(nodes_i);
-  free(nodes_j);
-  free(basis);
-  return 0;
+  return h2_cheb_set_transfers(m, params);
 }

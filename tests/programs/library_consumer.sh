@@ -28,9 +28,13 @@ pcdir=$(dirname "$(find prefix -name h2nn.pc | head -n 1)")
 [ -f "$pcdir/h2nn.pc" ] || fail "h2nn.pc not installed"
 
 # the consumer, built against the installed package only
-"$CMAKE" -S "$CONSUMER_SRC" -B cmake_build -DCMAKE_PREFIX_PATH="$WORK/prefix" -DCMAKE_C_COMPILER="$CC" \
-  > cmake_build.log 2>&1 && "$CMAKE" --build cmake_build >> cmake_build.log 2>&1 ||
-  { tail -n 30 cmake_build.log >&2; fail "the consumer does not build with find_package(h2nn)"; }
+if ! { "$CMAKE" -S "$CONSUMER_SRC" -B cmake_build -DCMAKE_PREFIX_PATH="$WORK/prefix" -DCMAKE_C_COMPILER="$CC" &&
+        "$CMAKE" --build cmake_build; } > cmake_build.log 2>&1; then
+  tail -n 30 cmake_build.log >&2
+  fail "the consumer does not build with find_package(h2nn)"
+fi
+grep -q "^h2nn_DIR:PATH=$WORK/prefix/" cmake_build/CMakeCache.txt ||
+  fail "find_package(h2nn) did not use the package installed in $WORK/prefix"
 export PKG_CONFIG_PATH="$WORK/$pcdir"
 read -r -a pcflags <<< "$(pkg-config --cflags --libs h2nn)" || fail "pkg-config does not know h2nn"
 "$CC" -std=c11 -Wall -Wextra -Werror -o consumer_pc "$CONSUMER_SRC/consumer.c" "${pcflags[@]}" \

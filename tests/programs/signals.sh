@@ -15,7 +15,7 @@
 #   kill_during_write  SIGKILL while a checkpoint is written every iteration:
 #                 the file stays valid, the next run continues it and its
 #                 writes remove the killed writer's PATH.tmp.* file
-#   max_time      --max-time 6: stops by itself before 6 s
+#   max_time      --max-time 6: stops by itself, within 6 s but for its checkpoint writes
 #   before_start  SIGUSR1 pending before main() (blocked by the launcher)
 # For the stopping cases: every rank exits with status 3 by itself, one line
 # "stopped after iteration K ... <why>" on stderr, the JSON line has
@@ -254,8 +254,13 @@ case "$CASE" in
     pid=$LAUNCHED
     finish "$pid"
     check_stopped A 2 ck.h5 "--max-time 6"
+    # before the budget: the run (less its checkpoint writes, whose duration
+    # the machine decides: the budget keeps 1.5 x the longest so far in hand)
+    # ended within 6 s
     secs=$(json_field seconds A.out)
-    awk -v s="$secs" 'BEGIN { exit !(s < 6) }' || fail "--max-time 6 but the run took $secs s"
+    io=$(sed -n 's/.*checkpoint I\/O \([0-9.]*\) s.*/\1/p' A.out)
+    [ -n "$io" ] || fail "no 'checkpoint I/O' time in the summary"
+    awk -v s="$secs" -v io="$io" 'BEGIN { exit !(s - io < 6) }' || fail "--max-time 6 but the run took $secs s ($io s writing checkpoints)"
     k=$K
     # the same command continues (and stops again at its own budget)
     launch B 2 ck.h5
@@ -264,7 +269,7 @@ case "$CASE" in
     check_stopped B 2 ck.h5 "--max-time 6"
     [ "$K" -gt "$k" ] || fail "the resumed run did not get past iteration $k"
     grep -q '(resumed)' B.out || fail "the second run did not say it resumed"
-    note "stopped at $k by the 6 s budget (in $secs s), then resumed to $K" ;;
+    note "stopped at $k by the 6 s budget (in $secs s, $io s of it writing checkpoints), then resumed to $K" ;;
   before_start)
     export H2NN_BLOCK=USR1
     launch A 2 ck.h5
