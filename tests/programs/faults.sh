@@ -16,6 +16,8 @@
 #               moments while it checkpoints every iteration: the last
 #               checkpoint always loads, and no temporary file outlives the
 #               next successful write
+# (ck.h5, copied from the fixture, holds 10 iterations: runs that start a new
+# checkpoint there give --overwrite, which the never-backwards rule asks for)
 set -euo pipefail
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -35,13 +37,13 @@ no_crash() {
 case "$CASE" in
   lock)
     (exec "$MPIEXEC" "$NPFLAG" 1 "${MPIFLAGS_ARR[@]}" "$H2NN_MPI" --quiet --iterations 100000000 --batch-size 16 \
-       --checkpoint ck.h5 good.h5 > a.out 2> a.err) &
+       --overwrite --checkpoint ck.h5 good.h5 > a.out 2> a.err) &
     apid=$!
     for _ in $(seq 100); do [ -e ck.h5.lock ] && break; sleep 0.1; done
     [ -e ck.h5.lock ] || { kill -9 $apid; fail "the first job did not create ck.h5.lock"; }
     cp ck.h5 ck.orig
     rc=0
-    run_mpi 2 b.out b.err "$H2NN_MPI" --quiet "${train[@]}" --checkpoint ck.h5 good.h5 || rc=$?
+    run_mpi 2 b.out b.err "$H2NN_MPI" --quiet "${train[@]}" --overwrite --checkpoint ck.h5 good.h5 || rc=$?
     kill -9 -- $apid 2>/dev/null || true
     pkill -9 -P $apid 2>/dev/null || true
     wait $apid 2>/dev/null || true
@@ -51,10 +53,10 @@ case "$CASE" in
     cmp -s ck.h5 ck.orig || fail "the refused job changed ck.h5"
     sleep 0.5
     # the first job is gone (killed: its lock went with it): a new job runs
-    run_ok 2 c "$H2NN_MPI" --quiet "${train[@]}" --checkpoint ck.h5 good.h5
+    run_ok 2 c "$H2NN_MPI" --quiet "${train[@]}" --overwrite --checkpoint ck.h5 good.h5
     [ ! -e ck.h5.lock ] || fail "ck.h5.lock left behind by a finished job" ;;
   diverge)
-    run_ok 2 good "$H2NN_MPI" --quiet "${train[@]}" --checkpoint ck.h5 good.h5
+    run_ok 2 good "$H2NN_MPI" --quiet "${train[@]}" --overwrite --checkpoint ck.h5 good.h5
     rc=0
     run_mpi 2 d.out d.err "$H2NN_MPI" --quiet --resume ck.h5 --iterations 400 --batch-size 16 --lr 1e6 \
       --checkpoint-every 1 --checkpoint ck.h5 good.h5 || rc=$?
@@ -102,7 +104,7 @@ case "$CASE" in
   sigkill)
     K=${ARGS[1]:-20}
     run_ok 2 gen "$H2NN_GEN" rte --n 640 --samples 200 --seed 1 --output in.h5
-    run_ok 2 first "$H2NN_MPI" --quiet --iterations 2 --batch-size 16 --checkpoint ck.h5 in.h5
+    run_ok 2 first "$H2NN_MPI" --quiet --iterations 2 --batch-size 16 --overwrite --checkpoint ck.h5 in.h5
     maxtmp=0 midwrite=0 ino_before=$(stat -c %i ck.h5) tmp_before=""
     for ((k = 1; k <= K; k++)); do
       # past the start-up (about 1 s here), then every moment is mostly inside a write
