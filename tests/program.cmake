@@ -79,6 +79,8 @@ set(h2nn_bad_input_cases
   checkpoint_backwards       2
   # hostile input and faults: each defect of the probe keeps a case
   huge_declared              2
+  root_group_damaged         2
+  root_group_damaged         3
   fifo_input                 2
   uint8_samples              2
   attr_string_leaf_size      2

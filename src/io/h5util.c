@@ -189,6 +189,22 @@ static int check_read_path(const char *path) {
            (long long)st.st_size);
   char r[512];
   H2_CHECK(is > 0, H2_EINPUT, "%s: cannot be read as HDF5: %s", path, h5_reason(r, sizeof r));
+  /* Parallel HDF5 reads the superblock and the root group inside H5Fopen on
+   * rank 0 and broadcasts them: a file damaged there fails on rank 0 while
+   * the other ranks wait in the broadcast forever (a fuzzed file did that,
+   * docs/reliability.md).  So rank 0 first opens the file alone with the
+   * serial driver, without HDF5's file lock (h2nn's MPI-IO opens take none
+   * either), and only a file that opens there is opened collectively. */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H2_CHECK(fapl >= 0, H2_EIO, "cannot open %s: %s", path, h5_reason(r, sizeof r));
+#if H5_VERSION_GE(1, 10, 7)
+  H5Pset_file_locking(fapl, 0, 1);
+#endif
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  if (f < 0) h5_reason(r, sizeof r); /* before H5Pclose clears HDF5's error stack */
+  H5Pclose(fapl);
+  H2_CHECK(f >= 0, H2_EINPUT, "%s: cannot be opened as HDF5 (damaged or truncated file?): %s", path, r);
+  H5Fclose(f);
   return 0;
 }
 

@@ -148,6 +148,12 @@ case "$CASE" in
     mkinput huge_declared bad.h5
     RUN_TIMEOUT=30 hang="the 1e12-row dataset was scanned (no exit within 30 s)"
     cmd=("${train[@]}" bad.h5); name='/train/input.*(declares|stores)' ;;
+  root_group_damaged) # a fuzzed file (tests/fuzz/corpus/input/finding_root_group_hang.h5) whose
+    # root group fails to load: parallel HDF5 failed on rank 0 inside H5Fopen
+    # while the other ranks waited in its broadcast forever
+    cp "$SCRIPT_DIR/../fuzz/corpus/input/finding_root_group_hang.h5" bad.h5
+    RUN_TIMEOUT=30 hang="ranks stuck in the collective open (no exit within 30 s)"
+    cmd=("${train[@]}" bad.h5); name='bad\.h5.*cannot be opened as HDF5' ;;
   fifo_input)        # opening a FIFO blocks until a writer comes: refused by stat
     mkfifo in.fifo
     RUN_TIMEOUT=30 hang="blocked opening the FIFO"
