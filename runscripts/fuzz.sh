@@ -18,7 +18,7 @@ secs=${1:-600}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(input checkpoint)
-command -v clang > /dev/null || { echo "fuzz.sh: needs clang (apt-get install clang)" >&2; exit 1; }
+H2NN_SETUP_FUZZ=1 runscripts/setup.sh > /dev/null   # the packages, clang and libFuzzer among them
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DH2NN_FUZZ=ON > /dev/null
 fi

@@ -8,6 +8,9 @@
 #               written before it holds finite weights and still predicts
 #   vlen_attr   a checkpoint whose activation is a variable-length UTF-8
 #               string (what h5py writes) resumes
+#   rename_fails  the final rename fails (immutable old file; as root with
+#               chattr, skipped with status 77 otherwise): one error line
+#               saying where the complete new checkpoint was kept, and it loads
 #   disk_full   a 1 MB tmpfs mounted here (as root; skipped with status 77
 #               otherwise): training, --predict and h2nn_gen into it end in
 #               one error line with "No space left on device" on every rank
@@ -63,6 +66,11 @@ case "$CASE" in
     no_crash d.err
     [ "$rc" -eq 4 ] || { cat d.err >&2; fail "exit status $rc, expected 4 (diverged)"; }
     grep -q '^h2nn_mpi: error: training diverged' d.err || fail "no 'training diverged' line"
+    # a JSON summary, when one is printed, is valid JSON (null, never nan/inf)
+    if grep -q '^{' d.out; then
+      python3 -c 'import json, sys; json.loads(sys.argv[1])' "$(grep '^{' d.out | tail -n 1)" ||
+        fail "invalid JSON summary: $(grep '^{' d.out | tail -n 1)"
+    fi
     # the checkpoint left is a good one: it loads, predicts finite errors
     run_ok 2 p "$H2NN_MPI" --predict ck.h5 --output pred.h5 good.h5
     te=$(json_field test_error p.out)
@@ -72,6 +80,28 @@ case "$CASE" in
     run_ok 2 r "$H2NN_MPI" --quiet --resume vlen.h5 --iterations 8 --batch-size 16 --checkpoint out.h5 good.h5
     st=$(json_field status r.out)
     [ "$st" = finished ] || fail "status '$st'" ;;
+  rename_fails)
+    # the final rename fails (an immutable old checkpoint: EPERM even for
+    # root; in a sticky directory a file of another user does the same): the
+    # old file stays, and the complete new checkpoint is kept under its
+    # temporary name, which the error line gives (the training is not lost)
+    if ! chattr +i ck.h5 2>/dev/null; then
+      echo "SKIP: chattr +i unsupported here (not root, or not ext2/3/4/xfs/btrfs)"; exit 77
+    fi
+    trap 'chattr -i ck.h5 2>/dev/null || true; cleanup' EXIT
+    cp ck.h5 ck.orig
+    rc=0
+    run_mpi 2 r.out r.err "$H2NN_MPI" --quiet "${train[@]}" --overwrite --checkpoint ck.h5 good.h5 || rc=$?
+    no_crash r.err
+    [ "$rc" -ne 0 ] || fail "exit 0 although the checkpoint could not be renamed into place"
+    line=$(grep '^h2nn_mpi: error:' r.err || true)
+    [ "$(printf '%s\n' "$line" | grep -c .)" -eq 1 ] || { cat r.err >&2; fail "expected one error line"; }
+    printf '%s\n' "$line" | grep -q 'rename.*ck\.h5.*kept as' || fail "the line does not say where the new file is: $line"
+    kept=$(printf '%s\n' "$line" | sed -n 's/.*kept as \([^ ;]*\).*/\1/p')
+    [ -s "$kept" ] || fail "the kept file '$kept' does not exist"
+    "$H2NN_HISTORY" "$kept" > h.txt || fail "the kept file $kept does not load"
+    [ "$(tail -n 1 h.txt | awk '{print $1}')" = 5 ] || fail "the kept file does not hold the 5 iterations"
+    cmp -s ck.h5 ck.orig || fail "the old checkpoint changed" ;;
   disk_full)
     mkdir full
     if ! mount -t tmpfs -o size=1m tmpfs full 2>/dev/null; then
