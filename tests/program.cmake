@@ -185,7 +185,7 @@ endif()
 h2nn_program_test(python_predict python_predict.sh 120 ${h2nn_python})
 
 # --- faults: locks, divergence, h5py strings, a full disk, SIGKILL during checkpoints
-foreach(case lock diverge vlen_attr rename_fails disk_full)
+foreach(case lock diverge vlen_attr history_huge rename_fails disk_full)
   h2nn_program_test(faults_${case} faults.sh 180 ${case})
   set_tests_properties(faults_${case} PROPERTIES FIXTURES_REQUIRED h2nn_bad_input SKIP_RETURN_CODE 77)
 endforeach()

@@ -66,7 +66,15 @@ int h2_history_read(hid_t f, const char *path, h2_history *h) {
     H2_FAIL(H2_EINPUT, "%s: dataset /history/iteration: expected one column of iterations (1-D), found %d dimensions",
             path, info.ndims);
   int64_t n = info.dims[0];
-  /* the validated reader checks every column's type, shape (n values) and storage */
+  /* the storage behind the declared length before anything is allocated for
+   * it: a small forged file declaring 2^30 rows asked for 40 GB (fuzzing,
+   * docs/reliability.md); the validated reader then checks every column's
+   * type, shape (n values) and storage */
+  hid_t d = -1;
+  H2_TRY(h2_h5_open_dataset(f, "/history/iteration", &d));
+  int err = h2_h5_check_storage(d, &info);
+  h2_h5_close_dataset(&d);
+  H2_TRY(err);
   H2_TRY(h2_history_reserve(h, n > 0 ? n : 1));
   if (n > 0) H2_TRY(h2_h5_read_exact(f, "/history/iteration", H2_H5_I64, n, 1, h->iter));
   double *const cols[H2_HIST_NCOLS] = {h->time, h->loss, h->train_err, h->test_err};

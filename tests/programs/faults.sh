@@ -8,6 +8,8 @@
 #               written before it holds finite weights and still predicts
 #   vlen_attr   a checkpoint whose activation is a variable-length UTF-8
 #               string (what h5py writes) resumes
+#   history_huge  a history declaring 1e9 rows in a small file: refused before
+#               allocating (under a 4 GB address-space limit)
 #   rename_fails  the final rename fails (immutable old file; as root with
 #               chattr, skipped with status 77 otherwise): one error line
 #               saying where the complete new checkpoint was kept, and it loads
@@ -80,6 +82,18 @@ case "$CASE" in
     run_ok 2 r "$H2NN_MPI" --quiet --resume vlen.h5 --iterations 8 --batch-size 16 --checkpoint out.h5 good.h5
     st=$(json_field status r.out)
     [ "$st" = finished ] || fail "status '$st'" ;;
+  history_huge)
+    # a fuzzed checkpoint (tests/fuzz/corpus/checkpoint/
+    # finding_history_huge_declared.h5) whose /history/iteration declares 1e9
+    # rows in 24 bytes: refused by its storage before anything is allocated
+    # (it asked for 40 GB; under a 4 GB address-space limit that failed)
+    f="$SCRIPT_DIR/../fuzz/corpus/checkpoint/finding_history_huge_declared.h5"
+    rc=0
+    (ulimit -v 4000000; exec "$H2NN_HISTORY" "$f") > h.out 2> h.err || rc=$?
+    no_crash h.err
+    [ "$rc" -eq 1 ] || { cat h.err >&2; fail "h2nn_history: exit status $rc, expected 1"; }
+    grep -q '^h2nn_history: error: .*/history/iteration declares .* stores only 24 bytes' h.err ||
+      { cat h.err >&2; fail "not refused by its storage"; } ;;
   rename_fails)
     # the final rename fails (an immutable old checkpoint: EPERM even for
     # root; in a sticky directory a file of another user does the same): the
