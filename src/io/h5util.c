@@ -145,6 +145,29 @@ static h2_h5_class class_of(hid_t type) {
   }
 }
 
+/* A numeric type's bit layout inside its bytes: HDF5's conversions trust it,
+ * and a damaged one (precision or offset past the value's size, float fields
+ * outside it) made H5Aread crash with SIGBUS in its bit copy (fuzzing,
+ * docs/reliability.md).  0 when plausible, else -1 with a description. */
+static int numeric_layout(hid_t type, char *why, size_t wsize) {
+  H5T_class_t c = H5Tget_class(type);
+  if (c != H5T_INTEGER && c != H5T_FLOAT) return 0;
+  size_t size = H5Tget_size(type), prec = H5Tget_precision(type);
+  int off = H5Tget_offset(type);
+  size_t bits = 8 * size;
+  int bad = size == 0 || size > 16 || prec == 0 || off < 0 || (size_t)off + prec > bits;
+  if (!bad && c == H5T_FLOAT) {
+    size_t spos, epos, esize, mpos, msize;
+    bad = H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0 || spos >= bits || esize == 0 ||
+          msize == 0 || epos + esize > bits || mpos + msize > bits;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  if (!bad) return 0;
+  snprintf(why, wsize, "a damaged %s type (%zu bytes, precision %zu, offset %d)",
+           c == H5T_FLOAT ? "floating-point" : "integer", size, prec, off);
+  return -1;
+}
+
 /* ------------------------------------------------------------------ files */
 
 void h2_path_dir(const char *path, char *dir, size_t size) {
@@ -431,6 +454,7 @@ int h2_h5_dataset_info_id(hid_t dset, h2_h5_info *info) {
   hid_t type = H5Dget_type(dset);
   hid_t space = H5Dget_space(dset);
   int err = 0;
+  char r_layout[160];
   if (type < 0 || space < 0) {
     char fname[1024], dname[1024], r[512];
     h2_h5_filename(dset, fname, sizeof fname);
@@ -438,6 +462,11 @@ int h2_h5_dataset_info_id(hid_t dset, h2_h5_info *info) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
                        "%s: dataset %s: cannot read its type or shape: %s", fname, dname,
                        h5_reason(r, sizeof r));
+  } else if (numeric_layout(type, r_layout, sizeof r_layout) != 0) {
+    char fname[1024], dname[1024];
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s has %s", fname, dname, r_layout);
   } else {
     info->cls = class_of(type);
     info->size = H5Tget_size(type);
@@ -821,7 +850,7 @@ int h2_h5_attr_class(hid_t loc, const char *name, h2_h5_class *cls, int *found) 
 static int attr_read_num(hid_t loc, const char *name, hid_t mt, void *value, int *found,
                          int *is_float) {
   hid_t a;
-  char where[2200];
+  char where[2200], why[160];
   int err = 0;
   *found = 0;
   H2_TRY(attr_open(loc, name, &a, where, sizeof where));
@@ -835,6 +864,8 @@ static int attr_read_num(hid_t loc, const char *name, hid_t mt, void *value, int
   } else if (npts != 1) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected one value, found %lld", where,
                        (long long)npts);
+  } else if (numeric_layout(t, why, sizeof why) != 0) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: has %s", where, why);
   } else if (H5Aread(a, mt, value) < 0) {
     char r[512];
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read: %s", where,
