@@ -2,10 +2,16 @@
 # bench.sh — the performance table of docs/performance.md (issue 5):
 # median time per training iteration of h2nn_mpi --synthetic (1-D uniform
 # grid, batch 64, leaf 40, rank 8, zeta 3 unless said otherwise), GFLOP/s
-# counting the model's own multiply-adds, % of the sgemm peak, communication
-# bytes and peak memory; then time per point versus N, and a PNG plot.
+# counting the model's own multiply-adds (whole step and compute phase), % of
+# the host's FMA peak measured by a probe (build/h2nn_kbench peak: a
+# register-only multiply-add loop of the kernel set in use, one core, once per
+# round, median over the rounds), communication bytes and peak memory; then
+# time per point versus N, and a PNG plot.  The table names the CPU (lscpu
+# model and its vector flags) and the kernel set (H2NN_ISA picks one).
 #   runscripts/bench.sh [REPEATS]        (default 5; results in results/bench/)
-# Environment: SIZES for the linear-cost series (default 2^12 .. 2^18),
+# Environment: H2NN_ISA to run (and probe the peak of) one kernel set;
+# CASES, a regex over the case ids (pt_N_RANKS, ss_RANKS, lc_N, mem) to run
+# only some; SIZES for the linear-cost series (default 2^12 .. 2^18),
 # BIG=1 to add N = 2^20 (to the linear-cost series, and the leaf-32 memory
 # case; needs ~7 GB and about five more minutes).
 #
@@ -22,7 +28,8 @@ out=results/bench
 runs="$out/runs"
 mkdir -p "$out"
 rm -rf "$runs" && mkdir -p "$runs"
-peak_core=175   # GFLOP/s per core, OpenBLAS sgemm on large matrices (DEVELOPERS.md)
+[ -x build/h2nn_kbench ] || { echo "bench: build/h2nn_kbench missing: rebuild (runscripts/setup.sh)" >&2; exit 1; }
+rm -f "$out/peak.txt"
 field() { grep -o "\"$1\":[^,}]*" | cut -d: -f2; }
 
 # the cases: id|label|ranks|iterations|rounds|extra arguments
@@ -44,7 +51,16 @@ done
 # the issue's memory case: N = 2^20, leaf 32 (one run: memory does not vary)
 [ "${BIG:-0}" = 1 ] && add "mem" "N = 2^20, leaf 32" 2 3 1 "--synthetic 1048576 --leaf-size 32"
 
+if [ -n "${CASES:-}" ]; then
+  kept=()
+  for c in "${cases[@]}"; do [[ ${c%%|*} =~ $CASES ]] && kept+=("$c"); done
+  cases=("${kept[@]}")
+  [ ${#cases[@]} -gt 0 ] || { echo "bench: no case id matches CASES='$CASES'" >&2; exit 1; }
+fi
+
 for round in $(seq "$reps"); do
+  # the FMA peak of one core for the kernel set the runs use, in this round's host phase
+  build/h2nn_kbench peak ${H2NN_ISA:-} | awk '{print $2, $3}' >> "$out/peak.txt"
   for c in "${cases[@]}"; do
     IFS='|' read -r id label np its rounds args <<< "$c"
     [ "$round" -le "$rounds" ] || continue
@@ -60,24 +76,32 @@ median() { # id -> the JSON line of the median run (by ms/iteration)
     sort -g | awk -v n="$(wc -l < "$runs/$1")" 'NR == int((n + 1) / 2) {sub(/^[^ ]* /, ""); print}'
 }
 
+# the per-core FMA peak: median of the rounds' probes; the kernel set it was measured for
+peak_core=$(awk '{print $2}' "$out/peak.txt" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+isa=$(awk 'NR == 1 {print $1}' "$out/peak.txt")
+pct() { awk -v g="$1" -v p="$peak_core" -v n="$2" 'BEGIN {print 100 * g / (p * n)}'; }
+
 row() { # label np json -> markdown row
   local label=$1 np=$2 j=$3
-  local ms gf bytes share rss
-  ms=$(echo "$j" | field ms_per_iteration); gf=$(echo "$j" | field gflops)
+  local ms gf gfc bytes share rss
+  ms=$(echo "$j" | field ms_per_iteration); gf=$(echo "$j" | field gflops); gfc=$(echo "$j" | field gflops_compute)
   bytes=$(echo "$j" | field comm_bytes_per_iteration); share=$(echo "$j" | field comm_share)
   rss=$(echo "$j" | field peak_rss_mb)
-  printf '| %s | %s | %s | %.3f | %.1f | %.0f%% | %.3g | %.0f%% | %.0f |\n' "$label" "$(echo "$j" | field N)" "$np" "$ms" \
-    "$gf" "$(awk -v g="$gf" -v p="$peak_core" -v n="$np" 'BEGIN {print 100 * g / (p * n)}')" "$bytes" \
-    "$(awk -v s="$share" 'BEGIN {print 100 * s}')" "$rss"
+  [ "$(echo "$j" | field isa | tr -d '"')" = "$isa" ] || echo "bench: warning: $label ran kernel set $(echo "$j" | field isa), the peak is for $isa" >&2
+  printf '| %s | %s | %s | %.3f | %.1f | %.0f%% | %.0f%% | %.3g | %.0f%% | %.0f |\n' "$label" "$(echo "$j" | field N)" "$np" \
+    "$ms" "$gf" "$(pct "$gf" "$np")" "$(pct "$gfc" "$np")" "$bytes" "$(awk -v s="$share" 'BEGIN {print 100 * s}')" "$rss"
 }
 
 table="$out/table.md"
 curve="$out/time_vs_n.dat"
 {
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), median of $reps interleaved rounds."
+  model=$(lscpu 2>/dev/null | awk -F: '/^Model name/ {sub(/^ +/, "", $2); print $2; exit}')
+  vflags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|fma|avx512f|avx512bw|avx512vl|asimd|sve)$' | sort | tr '\n' ' ')
+  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores of ${model:-an unknown CPU} (vector flags: ${vflags:-none}), kernel set **$isa**, median of $reps interleaved rounds."
+  echo "FMA peak per core (build/h2nn_kbench peak $isa, median of the rounds): $peak_core GFLOP/s; % of peak = GFLOP/s / (ranks x that)."
   echo
-  echo "| case | N | ranks | ms / iteration | GFLOP/s | % of sgemm peak | comm bytes / it | time waiting for comm | peak RSS MB (all ranks) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  echo "| case | N | ranks | ms / iteration | GFLOP/s | % of FMA peak | compute phase % of peak | comm bytes / it | time waiting for comm | peak RSS MB (all ranks) |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } > "$table"
 echo "# N ms_per_iteration us_per_point_per_sample" > "$curve"
 for c in "${cases[@]}"; do
@@ -93,6 +117,7 @@ done
 awk 'NR > 1 {v = 1000 * $2 / $1; if (min == "" || v < min) min = v; if (v > max) max = v}
   END {if (min) printf "\nLinear cost: %.3f to %.3f us per point per iteration, largest / smallest %.2f\n", min, max, max / min}' \
   "$curve" >> "$table"
+if [ "$(wc -l < "$curve")" -gt 2 ]; then   # (CASES may have left out the linear-cost series)
 gnuplot <<GP
 set terminal pngcairo size 900,560 font 'Sans,11'
 set output '$out/time_vs_n.png'
@@ -107,5 +132,6 @@ set key top left
 plot '$curve' using 1:2 with linespoints pt 7 title 'time per iteration', \
      '$curve' using 1:(1000 * \$3) axes x1y2 with linespoints pt 6 dt 2 title 'per point per sample (flat = linear cost)'
 GP
+fi
 cat "$table"
 echo "bench: $table, $out/time_vs_n.png (raw runs in $runs/)"

@@ -11,6 +11,8 @@ pkgs=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-de
       hdf5-tools check librandom123-dev libgsl-dev gnuplot-nox python3-numpy python3-h5py
       slurm-wlm munge procps)
 [ "${H2NN_SETUP_FUZZ:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
+# LIBXSMM (x86-64 only): tools/h2nn_kbench compares h2nn's block kernels with its JIT kernels
+[ "$(dpkg --print-architecture)" = amd64 ] && pkgs+=(libxsmm-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -140,6 +140,9 @@ h2nn_program_test(synthetic_runs_dim2 synthetic_runs.sh 120 2 10)
 h2nn_program_test(help_and_json help_and_json.sh 120)
 h2nn_program_test(init_kernel init_kernel.sh 120)
 
+# --- kernel sets: each one the CPU runs gives the same losses; one it lacks fails cleanly
+h2nn_program_test(isa_sets isa_sets.sh 240)
+
 # --- surviving the cluster: real signals (to mpirun, to one rank), SIGUSR2
 # checkpoints, signals during checkpoint writes, the --max-time budget, and
 # --resume auto continuing bitwise (tests/programs/signals.sh)

@@ -4,7 +4,13 @@
  *    reference, and what a sends to b is what b expects from a;
  *  - forward outputs, every parameter gradient (summed over replicas) and the
  *    input gradient equal those of a one-rank model on the whole batch
- *    (double precision; 1-D and 2-D, ragged leaves, zeta 3, coarse tree).
+ *    (double precision; 1-D and 2-D, ragged leaves, zeta 3, coarse tree);
+ *  - the coarse tree (levels above p) is distributed: every rank owns at
+ *    most one box above p (rank 0 none), is an end of at most four of its
+ *    edges, and its coarse work (counted flops) is at most one box's map and
+ *    transfers, a bound taken from the one-rank model, whatever P_m.
+ * H2NN_TEST_MIN_PM (environment) skips the splits with fewer model-parallel
+ * ranks (the 32- and 64-rank runs, whose small splits the smaller runs cover).
  * Assertions are MC_CHECK (mpi_check.h): a failure on one rank fails the
  * test on every rank, with that rank's message, instead of a hang. */
 #include <check.h>
@@ -79,7 +85,7 @@ static void for_each_pair(const h2_model *dm, real *dv, const h2_model *sm, real
   }
   int64_t rr = (int64_t)dm->r * dm->r;
   for (int l = dm->lmin + 1; l <= dm->L; l++) {
-    int first = l <= dm->part.p ? 0 : dm->part.mrank << (l - dm->part.p), n = 2 * dm->far[l - 1].nrows;
+    int first = 2 * dm->far[l - 1].first_row, n = 2 * dm->far[l - 1].nrows; /* held with the parent */
     fn(dv + dm->off_T[l], sv + sm->off_T[l] + first * rr, n * rr, ctx);
     fn(dv + dm->off_S[l], sv + sm->off_S[l] + first * rr, n * rr, ctx);
   }
@@ -100,6 +106,46 @@ static void cmp_pair(real *dist, real *ser, int64_t n, void *ctx) {
 /* sample s, original point i */
 static real q_of(int s, int64_t i) { return (real)tm_uniform((uint64_t)i * 16 + s, 21); }
 static real t_of(int s, int64_t i) { return (real)tm_uniform((uint64_t)i * 16 + s, 22); }
+
+/* The most one box of a level above p can cost: its map's row (counted
+ * like h2_model_flops) plus the transfers to its two children. */
+static double one_box_bound(const h2_model *sm, int p) {
+  double worst = 0;
+  for (int l = sm->lmin; l < p && l <= sm->L; l++) {
+    const h2_bsmap *f = &sm->far[l];
+    for (int i = 0; i < f->nrows && f->active; i++) {
+      double s = 0;
+      for (int k = 1; k <= f->zeta; k++) s += 2.0 * BS_W(f, k, i) * (double)BS_ROWIN(f, k, i);
+      worst = fmax(worst, s);
+    }
+  }
+  return worst + 4.0 * 2.0 * sm->r * sm->r;
+}
+
+/* Coarse-tree ownership and work of this rank (see the file comment). */
+static void check_coarse_work(const h2_model *dm, const h2_model *sm, const h2_partition *part, int P) {
+  int owned = 0;
+  for (int l = dm->lmin; l < part->p && l <= dm->L; l++) owned += dm->far[l].nrows;
+  MC_CHECK(owned <= 1, "P_m=%d: model rank %d owns %d boxes above level p", part->pm, part->mrank, owned);
+  MC_CHECK(part->mrank != 0 || owned == 0, "P_m=%d: model rank 0 owns a box above level p", part->pm);
+  MC_CHECK(dm->co.nedge <= 4, "P_m=%d: model rank %d is an end of %d coarse edges", part->pm, part->mrank,
+                dm->co.nedge);
+  double mine = h2_model_coarse_flops(dm), most = 0, bound = one_box_bound(sm, part->p);
+  MPI_Allreduce(&mine, &most, 1, MPI_DOUBLE, MPI_MAX, part->comm);
+  MC_CHECK(most <= bound, "P_m=%d: %g coarse flops per sample on one rank, more than one box's %g", part->pm, most,
+                bound);
+  double flops = h2_model_flops(dm), total = 0;
+  MPI_Allreduce(&flops, &total, 1, MPI_DOUBLE, MPI_SUM, part->comm);
+  MC_CHECK(fabs(total - h2_model_flops(sm)) <= 1e-9 * total, "P_m=%d: flops over the group %g, one rank %g",
+                part->pm, total, h2_model_flops(sm));
+  double bytes = h2_model_coarse_bytes(dm), bmax = 0;
+  MPI_Allreduce(&bytes, &bmax, 1, MPI_DOUBLE, MPI_MAX, part->comm);
+  int me;
+  MPI_Comm_rank(MPI_COMM_WORLD, &me);
+  if (me == 0 && dm->coarse)
+    fprintf(stderr, "  P=%d P_m=%d: coarse tree per rank at most %.0f flops per sample (bound %.0f), %.0f bytes sent "
+            "in two passes\n", P, part->pm, most, bound, bmax);
+}
 
 static void agreement(int N, int d, int leaf, int rank) {
   int P, me;
@@ -127,9 +173,9 @@ static void agreement(int N, int d, int leaf, int rank) {
   h2_model_backward(&sm, sp, sg, NB, 1, NULL);
   memcpy(sdq, sm.dq, sizeof(real) * N * NB);
 
-  int splits = 0;
+  int splits = 0, min_pm = getenv("H2NN_TEST_MIN_PM") ? atoi(getenv("H2NN_TEST_MIN_PM")) : 1;
   for (int pm = 1; pm <= P; pm *= 2) {
-    if (P % pm || pm > (1 << sm.L)) continue;
+    if (P % pm || pm > (1 << sm.L) || pm < min_pm) continue;
     splits++;
     int pd = P / pm, mrank = me % pm, drank = me / pm;
     h2_partition part = {.pm = pm, .mrank = mrank, .p = 0};
@@ -223,8 +269,9 @@ static void agreement(int N, int d, int leaf, int rank) {
       }
     MC_CHECK(cq.diff <= 1e-10 * cq.scale, "P=%d P_m=%d: input gradient differs by %g", P, pm, cq.diff);
     if (me == 0)
-      fprintf(stderr, "dist N=%d d=%d: P=%d = %d x %d (coarse levels: %s): forward %.1e, gradients %.1e, dq %.1e\n", N,
-              d, P, pd, pm, dm.coarse ? "yes" : "no", cw.diff / cw.scale, cg.diff / cg.scale, cq.diff / cq.scale);
+      fprintf(stderr, "dist N=%d d=%d: P=%d = %d x %d (coarse levels: %d): forward %.1e, gradients %.1e, dq %.1e\n", N,
+              d, P, pd, pm, dm.coarse ? part.p - dm.lmin : 0, cw.diff / cw.scale, cg.diff / cg.scale, cq.diff / cq.scale);
+    check_coarse_work(&dm, &sm, &part, P);
     free(dp), free(dg), free(dt);
     MC_SYNC(MPI_COMM_WORLD);
     h2_model_free(&dm);

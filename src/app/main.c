@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "h2nn/util/error.h"
+#include "h2nn/core/isa.h"
 #include "h2nn/app/options.h"
 #include "h2nn/app/signals.h"
 #include "h2nn/app/train.h"
@@ -23,6 +24,9 @@ static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
     if (rank == 0) h2_cli_print_help(cli);
     return 0;
   }
+  /* the kernel set, once for the process (isa.h): --isa, else $H2NN_ISA, else the best the CPU runs */
+  err = opt.isa ? h2_isa_select(opt.isa, "--isa") : h2_isa_select(getenv("H2NN_ISA"), "H2NN_ISA");
+  H2_TRY(h2_error_sync(world, err));
   if (opt.predict) return h2_predict(&opt, npos ? pos[0] : NULL, world);
   h2_trainer tr;
   err = h2_trainer_setup(&tr, &opt, set, npos ? pos[0] : NULL, world);

@@ -48,6 +48,7 @@ static const h2_opt_spec opts[] = {
     {"synthetic", H2_OPT_INT, "0", "N", "benchmark: train on random data on a uniform grid of about N points (no input file)", OFF(synthetic), 0, 0, 1 << 30},
     {"dim", H2_OPT_INT, "1", "D", "with --synthetic: dimension of the grid (1, 2 or 3)", OFF(dim), 0, 1, 3},
     {"synthetic-samples", H2_OPT_INT, "4096", "S", "with --synthetic: training samples (generated on the fly)", OFF(synthetic_samples), 0, 1, BIG},
+    {"isa", H2_OPT_STRING, NULL, "SET", "kernel set: generic, avx2, avx512 or auto (default: the environment variable H2NN_ISA, else auto = the fastest this CPU runs); a set the CPU cannot run is an error", OFF(isa), 0, 0, 0},
     {"quiet", H2_OPT_FLAG, NULL, NULL, "print only errors and the final JSON line", OFF(quiet), 0, 0, 0},
 };
 

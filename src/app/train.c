@@ -14,6 +14,7 @@
 #include "h2nn/app/signals.h"
 #include "h2nn/io/checkpoint.h"
 #include "h2nn/model/cheb.h"
+#include "h2nn/core/isa.h"
 #include "h2nn/core/kernel.h"
 #include "h2nn/util/error.h"
 #include "h2nn/io/h5util.h"
@@ -59,14 +60,6 @@ static void comms_free(h2_comms *c) {
 }
 
 /* ------------------------------------------------------------ setup */
-
-/* parameters every rank of a model group holds (coarse maps and transfers) */
-static int64_t replicated_params(const h2_model *m) {
-  int64_t n = 0;
-  for (int l = m->lmin; l <= m->L && l < m->part.p; l++) n += m->far[l].nparams;
-  for (int l = m->lmin + 1; l <= m->L && l <= m->part.p; l++) n += 2 * 2 * (int64_t)m->far[l - 1].nrows * m->r * m->r;
-  return n;
-}
 
 /* Options the input file's root attributes may set (unless on the command line). */
 static int apply_file_attributes(h2_options *opt, const int *set, h2_data *ds) {
@@ -356,9 +349,8 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
     H2_TRY(err);
     if (tr->hist.n > 0 && isfinite(tr->hist.loss[0]) && tr->hist.loss[0] > 0) tr->loss_ref = tr->hist.loss[0];
   }
-  /* parameters of the model: own rows summed over the group, replicated ones once */
+  /* parameters of the model: every row has one owner in the group */
   int64_t np = n;
-  if (c->mrank != 0) np -= replicated_params(m);
   H2_MPI(MPI_Allreduce(&np, &tr->nparams_global, 1, MPI_INT64_T, MPI_SUM, c->model));
   tr->train_error = tr->test_error = NAN;
   tr->ckpt_written = -1;
@@ -444,7 +436,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   batch_ids(tr, it);
   /* a failed read on any rank stops every rank here, before any collective */
   H2_TRY(h2_error_sync(tr->comm.world, h2_data_fetch(&tr->data, H2_SET_TRAIN, tr->ids, (int)tr->b_local, m->zc[0], tr->bt)));
-  double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m), wait0 = h2_model_comm_wait(m);
+  double t1 = MPI_Wtime(), bytes0 = h2_model_comm_bytes(m), wait0 = h2_model_comm_wait(m), cb0 = h2_model_coarse_bytes(m);
   double loss = forward_loss(tr, (int)tr->b_local, tr->opt.batch_size, 1, NULL);
   /* One replica: every gradient block is final as soon as the backward pass
    * has produced it, so Adam updates it right then, while it is in cache,
@@ -466,6 +458,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   if (!fused)
     H2_MPI(MPI_Allreduce(MPI_IN_PLACE, tr->grads, (int)(m->nparams + 1), H2_MPI_REAL, MPI_SUM, tr->comm.replica));
   double t3 = MPI_Wtime();
+  tr->coarse_bytes += h2_model_coarse_bytes(m) - cb0;
   tr->comm_bytes += h2_model_comm_bytes(m) - bytes0 + (tr->comm.pm > 1 ? 2.0 * tr->b_local * sizeof(double) : 0) +
                     (!fused ? (double)(m->nparams + 1) * sizeof(real) : 0);
   *loss_out = fused ? loss : tr->grads[m->nparams];
@@ -580,8 +573,14 @@ static void print_header(h2_trainer *tr) {
          ds->synthetic ? "" : (ds->cache[0][0] ? " (in memory)" : " (streamed from the file)"));
   printf("h2nn_mpi: tree L = %d (%d leaves of <= %d points), far levels %d..%d, eta %.3g; rank %d, zeta %d, %s\n", m->L,
          1 << m->L, m->cfg.leaf_size, m->lmin, m->L, m->cfg.eta, m->r, m->zeta, h2_activation_name(m->cfg.activation));
-  printf("h2nn_mpi: %lld parameters (%.2f MB float32), %.1f MFLOP per sample forward\n",
-         (long long)tr->nparams_global, tr->nparams_global * 4.0 / 1048576.0, h2_model_flops(m) * 1e-6);
+  printf("h2nn_mpi: %lld parameters (%.2f MB float32), %.1f MFLOP per sample forward; kernel set %s, OpenBLAS %s\n",
+         (long long)tr->nparams_global, tr->nparams_global * 4.0 / 1048576.0, h2_model_flops(m) * 1e-6,
+         h2_kernels_get()->name, h2_blas_core());
+  const char *blas_fix = h2_blas_fallback();
+  if (blas_fix)
+    printf("h2nn_mpi: warning: OpenBLAS does not recognise this CPU and runs its SSE3 kernels (%s), several times "
+           "slower than the CPU allows; export OPENBLAS_CORETYPE=%s before mpirun (docs/performance.md)\n",
+           h2_blas_core(), blas_fix);
   printf("h2nn_mpi: %d ranks = %d data-parallel x %d model-parallel; batch %lld, lr %g, %lld iterations%s\n",
          tr->comm.size, tr->comm.pd, tr->comm.pm, (long long)tr->opt.batch_size, tr->opt.lr,
          (long long)tr->opt.iterations, tr->opt.resume ? " (resumed)" : "");
@@ -692,6 +691,14 @@ void h2_trainer_report(h2_trainer *tr) {
   H2_MPI_ABORT(MPI_Allreduce(&tr->comm_bytes, &bytes, 1, MPI_DOUBLE, MPI_SUM, c->world), c->world);
   double halo_wait = tr->step_wait, halo_wait_max = 0;
   H2_MPI_ABORT(MPI_Allreduce(&halo_wait, &halo_wait_max, 1, MPI_DOUBLE, MPI_MAX, c->world), c->world);
+  /* the coarse tree on its busiest rank: forward + backward flops (3x the
+   * forward's) of this replica's samples, bytes sent, per iteration, and
+   * its share of the rank's flops */
+  double coarse[3] = {3.0 * h2_model_coarse_flops(&tr->model) * (double)tr->b_local,
+                      tr->iter_done_this_run ? tr->coarse_bytes / (double)tr->iter_done_this_run : 0,
+                      flops_sample > 0 ? h2_model_coarse_flops(&tr->model) / flops_sample : 0},
+         coarse_max[3];
+  H2_MPI_ABORT(MPI_Allreduce(coarse, coarse_max, 3, MPI_DOUBLE, MPI_MAX, c->world), c->world);
   if (c->rank != 0) return;
   int64_t iters = tr->iter_done_this_run;
   double bytes_iter = iters ? bytes / (double)iters : 0;
@@ -699,6 +706,8 @@ void h2_trainer_report(h2_trainer *tr) {
   double ms = iters ? 1e3 * step_time / (double)iters : 0;
   /* forward + backward ~ 3x the forward multiply-adds, over the global batch */
   double gflops = iters ? 3.0 * flops_model * (double)tr->opt.batch_size / (ms * 1e-3) * 1e-9 : 0;
+  /* the same over the compute phase alone (forward, loss, backward, halo and coarse-tree waits) */
+  double gflops_compute = phase[H2_PH_COMPUTE] > 0 ? gflops * step_time / phase[H2_PH_COMPUTE] : 0;
   /* share of the training steps spent in communication: message waits and the gradient allreduce */
   double comm_share = step_time > 0 ? (halo_wait_max + phase[H2_PH_ALLREDUCE]) / step_time : 0;
   if (!tr->opt.quiet) {
@@ -711,6 +720,10 @@ void h2_trainer_report(h2_trainer *tr) {
            phase[H2_PH_EVAL], phase[H2_PH_IO]);
     printf("h2nn_mpi: communication: %.3g bytes per iteration over all ranks (halo, coarse tree, loss, gradients), "
            "%.1f%% of the training time waiting for it\n", bytes_iter, 100 * comm_share);
+    if (tr->model.coarse) /* the model group has levels above its partition level */
+      printf("h2nn_mpi: coarse tree (levels above the model partition, one box per rank at most): %.3g flops and %.3g "
+             "bytes per iteration on the busiest rank, at most %.1f%% of a rank's flops\n", coarse_max[0], coarse_max[1],
+             100 * coarse_max[2]);
     printf("h2nn_mpi: peak memory %.1f MB summed over ranks (max %.1f MB per rank)\n", rss_sum, rss_max);
     if (tr->opt.checkpoint && *tr->opt.checkpoint) printf("h2nn_mpi: checkpoint written to %s\n", tr->opt.checkpoint);
   }
@@ -719,14 +732,16 @@ void h2_trainer_report(h2_trainer *tr) {
   json_number(tr->train_error, tre, sizeof tre);
   json_number(tr->test_error, tee, sizeof tee);
   int finite = isfinite(tr->train_error) && isfinite(tr->test_error);
-  printf("{\"mode\":\"train\",\"status\":\"%s\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"params\":%lld,"
-         "\"iterations\":%lld,"
+  printf("{\"mode\":\"train\",\"status\":\"%s\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"isa\":\"%s\","
+         "\"params\":%lld,\"iterations\":%lld,"
          "\"train_error\":%s,\"test_error\":%s,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
-         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
+         "\"gflops_compute\":%.3f,"
+         "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"coarse_flops_per_iteration_max_rank\":%.0f,"
+         "\"coarse_bytes_per_iteration_max_rank\":%.0f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
          "\"stopped\":\"%s\"}\n",
          !finite ? "non_finite_error" : tr->stopped ? "interrupted" : "finished", tr->data.N, tr->data.d, c->size, c->pm,
-         (long long)tr->nparams_global, (long long)tr->adam.step, tre, tee, wall, ms, gflops, bytes_iter, comm_share,
-         rss_sum, rss_max,
+         h2_kernels_get()->name, (long long)tr->nparams_global, (long long)tr->adam.step, tre, tee, wall, ms, gflops,
+         gflops_compute, bytes_iter, comm_share, coarse_max[0], coarse_max[1], rss_sum, rss_max,
          tr->stopped == H2_STOP_SIGNAL ? "signal" : tr->stopped == H2_STOP_TIME ? "time_limit" : "completed");
   fflush(stdout);
 }

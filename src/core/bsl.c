@@ -8,6 +8,9 @@
 
 #include "h2nn/util/error.h"
 #include "h2nn/core/gemm.h"
+#ifndef H2NN_DOUBLE
+#include "h2nn/core/isa.h"
+#endif
 
 int h2_bsmap_build(h2_bsmap *m, const h2_pattern *pat, int first_row, int nrows, int zeta,
                    const int *box_width) {
@@ -175,28 +178,23 @@ void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const
     int64_t n = (int64_t)wout * nb;
     if (k < m->zeta && act == H2_ACT_TANH)
       for (int64_t t = 0; t < n; t++) dz[t] *= 1 - z[t] * z[t];
-    /* ReLU mask and bias gradient in one pass; 16 partial sums so that it vectorises */
+    /* ReLU mask and bias gradient in one pass (float32: the active kernel set's loop) */
     const int relu = k < m->zeta && act == H2_ACT_RELU;
     real *db = h2_grad_begin(gs, BS_BOFF(m, k, i), wout, (int64_t)wout * rin);
+#ifndef H2NN_DOUBLE
+    h2_kernels_get()->relu_bias_grad(wout, nb, dz, z, relu, db);
+#else
     for (int a = 0; a < wout; a++) {
       real *d = dz + (int64_t)a * nb;
       const real *za = z + (int64_t)a * nb;
-      real part[16] = {0};
-      int c = 0;
-      for (; c + 16 <= nb; c += 16)
-        for (int u = 0; u < 16; u++) {
-          real v = relu && !(za[c + u] > 0) ? 0 : d[c + u];
-          d[c + u] = v;
-          part[u] += v;
-        }
       real s = 0;
-      for (; c < nb; c++) {
+      for (int c = 0; c < nb; c++) {
         if (relu && !(za[c] > 0)) d[c] = 0;
         s += d[c];
       }
-      for (int u = 0; u < 16; u++) s += part[u];
       db[a] += s;
     }
+#endif
     if (rin == 0) {
       h2_grad_done(gs, BS_BOFF(m, k, i), db, wout);
       continue;

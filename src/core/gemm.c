@@ -1,118 +1,23 @@
-/* gemm.c — products with the minibatch as the wide dimension (gemm.h). */
+/* gemm.c — products with the minibatch as the wide dimension (gemm.h): the
+ * float32 build runs the active kernel set's block products and transposes
+ * (isa.h) where it has them, OpenBLAS otherwise; the float64 build always
+ * OpenBLAS. */
 #include "h2nn/core/gemm.h"
 
 #include <string.h>
 
-#if defined(__AVX512F__) && !defined(H2NN_DOUBLE)
-#include <immintrin.h>
-#define H2_FAST_GEMM 1
-
-/* C[R x 16 NV] = epilogue( init + sum_k a(r, k) B[k, 16 NV] ), a(r, k) = A[r lda + k] or, transposed,
- * A[k lda + r]; init = bias[r] (bias != NULL), else C itself (beta), else 0; epilogue = max(0, .) with
- * relu, else the identity.  R and NV are compile-time constants, so the R x NV accumulators stay in
- * registers and the k loop has no branches: twice the speed of one kernel with a run-time row count
- * (105 -> 210 GFLOP/s on 40 x 120 x 64, docs/performance.md). */
-#define KERNEL(R, NV)                                                                                      \
-  static void kern_##R##_##NV(int trans, int K, const float *A, int lda, const float *B, int ldb, int beta, \
-                              const float *bias, int relu, float *C, int ldc) {                             \
-    __m512 c[R][NV];                                                                                        \
-    for (int r = 0; r < R; r++)                                                                             \
-      for (int v = 0; v < NV; v++)                                                                          \
-        c[r][v] = bias ? _mm512_set1_ps(bias[r])                                                            \
-                  : beta ? _mm512_loadu_ps(C + (size_t)r * ldc + 16 * v)                                    \
-                         : _mm512_setzero_ps();                                                             \
-    for (int k = 0; k < K; k++) {                                                                           \
-      __m512 b[NV];                                                                                         \
-      for (int v = 0; v < NV; v++) b[v] = _mm512_loadu_ps(B + (size_t)k * ldb + 16 * v);                    \
-      for (int r = 0; r < R; r++) {                                                                         \
-        __m512 a = _mm512_set1_ps(trans ? A[(size_t)k * lda + r] : A[(size_t)r * lda + k]);                 \
-        for (int v = 0; v < NV; v++) c[r][v] = _mm512_fmadd_ps(a, b[v], c[r][v]);                            \
-      }                                                                                                     \
-    }                                                                                                       \
-    if (relu)                                                                                               \
-      for (int r = 0; r < R; r++)                                                                           \
-        for (int v = 0; v < NV; v++) c[r][v] = _mm512_max_ps(c[r][v], _mm512_setzero_ps());                 \
-    for (int r = 0; r < R; r++)                                                                             \
-      for (int v = 0; v < NV; v++) _mm512_storeu_ps(C + (size_t)r * ldc + 16 * v, c[r][v]);                \
-  }
-#define KERNELS(R) KERNEL(R, 1) KERNEL(R, 2) KERNEL(R, 3) KERNEL(R, 4)
-KERNELS(1)
-KERNELS(2)
-KERNELS(3)
-KERNELS(4)
-typedef void kernel_fn(int, int, const float *, int, const float *, int, int, const float *, int, float *, int);
-/* KERNEL_TABLE[rows - 1][nv - 1] */
-static kernel_fn *const KERNEL_TABLE[4][4] = {{kern_1_1, kern_1_2, kern_1_3, kern_1_4},
-                                              {kern_2_1, kern_2_2, kern_2_3, kern_2_4},
-                                              {kern_3_1, kern_3_2, kern_3_3, kern_3_4},
-                                              {kern_4_1, kern_4_2, kern_4_3, kern_4_4}};
-
-static void fast_gemm(int trans, int M, int K, int nb, const float *A, int lda, const float *B, int beta,
-                      const float *bias, int relu, float *C) {
-  for (int j = 0; j < nb; j += 64) {
-    int nv = (nb - j) / 16 < 4 ? (nb - j) / 16 : 4;
-    for (int i = 0; i < M; i += 4) {
-      int rows = M - i < 4 ? M - i : 4;
-      KERNEL_TABLE[rows - 1][nv - 1](trans, K, trans ? A + i : A + (size_t)i * lda, lda, B + j, nb, beta,
-                                     bias ? bias + i : NULL, relu, C + (size_t)i * nb + j, nb);
-    }
-  }
-}
-
-/* Y[16 x 16] (row stride ldy) = X^T for the 16 x 16 tile X (row stride ldx) of which only the first
- * `rows` rows are read, the others taken as zero: unpack, unpack, two lane shuffles. */
-static inline void transpose16(int rows, const float *X, int ldx, float *Y, int ldy) {
-  __m512 r[16], t[16];
-  for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_loadu_ps(X + (size_t)i * ldx) : _mm512_setzero_ps();
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-#define PD(x) _mm512_castps_pd(x)
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(PD(t[i]), PD(t[i + 2])));
-    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(PD(t[i]), PD(t[i + 2])));
-    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(PD(t[i + 1]), PD(t[i + 3])));
-    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(PD(t[i + 1]), PD(t[i + 3])));
-  }
-#undef PD
-  for (int h = 0; h < 16; h += 8)
-    for (int i = 0; i < 4; i++) {
-      t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
-      t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
-    }
-  for (int i = 0; i < 8; i++) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-    r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-  }
-  for (int i = 0; i < 16; i++) _mm512_storeu_ps(Y + (size_t)i * ldy, r[i]);
-}
-
-/* XT (nb x k16, k16 = K rounded up to 16) = X^T zero-padded, X (K x nb) */
-static void transpose_pad(int K, int nb, const float *X, float *XT, int k16) {
-  int nb16 = nb / 16 * 16;
-  for (int j0 = 0; j0 < nb16; j0 += 16)
-    for (int i0 = 0; i0 < K; i0 += 16)
-      transpose16(K - i0 < 16 ? K - i0 : 16, X + (size_t)i0 * nb + j0, nb, XT + (size_t)j0 * k16 + i0, k16);
-  for (int j = nb16; j < nb; j++)
-    for (int k = 0; k < k16; k++) XT[(size_t)j * k16 + k] = k < K ? X[(size_t)k * nb + j] : 0;
-}
+#ifndef H2NN_DOUBLE
+#include "h2nn/core/isa.h"
 #endif
 
-/* B (cols x rows, row stride ldb) = A^T, A (rows x cols, row stride lda): 16 x 16 tiles */
+/* B (cols x rows, row stride ldb) = A^T, A (rows x cols, row stride lda) */
 void h2_transpose(int rows, int cols, const real *A, int lda, real *B, int ldb) {
-  for (int i0 = 0; i0 < rows; i0 += 16)
-    for (int j0 = 0; j0 < cols; j0 += 16) {
-      int i1 = i0 + 16 < rows ? i0 + 16 : rows, j1 = j0 + 16 < cols ? j0 + 16 : cols;
-#ifdef H2_FAST_GEMM
-      if (i1 - i0 == 16 && j1 - j0 == 16) {
-        transpose16(16, A + (size_t)i0 * lda + j0, lda, B + (size_t)j0 * ldb + i0, ldb);
-        continue;
-      }
+#ifndef H2NN_DOUBLE
+  h2_kernels_get()->transpose(rows, cols, A, lda, B, ldb);
+#else
+  for (int j = 0; j < cols; j++)
+    for (int i = 0; i < rows; i++) B[(size_t)j * ldb + i] = A[(size_t)i * lda + j];
 #endif
-      for (int j = j0; j < j1; j++)
-        for (int i = i0; i < i1; i++) B[(size_t)j * ldb + i] = A[(size_t)i * lda + j];
-    }
 }
 
 void h2_gemm(int transA, int M, int K, int nb, const real *A, int lda, const real *B, real beta, real *C) {
@@ -121,9 +26,10 @@ void h2_gemm(int transA, int M, int K, int nb, const real *A, int lda, const rea
     if (beta == 0) memset(C, 0, sizeof(real) * (size_t)M * nb);
     return;
   }
-#ifdef H2_FAST_GEMM
-  if (nb % 16 == 0) {
-    fast_gemm(transA, M, K, nb, A, lda, B, beta != 0, NULL, 0, C);
+#ifndef H2NN_DOUBLE
+  const h2_kernels *ks = h2_kernels_get();
+  if (ks->gemm && nb % ks->vlen == 0) {
+    ks->gemm(transA, M, K, nb, A, lda, B, beta != 0, NULL, 0, C);
     return;
   }
 #endif
@@ -133,9 +39,10 @@ void h2_gemm(int transA, int M, int K, int nb, const real *A, int lda, const rea
 void h2_gemm_bias_relu(int M, int K, int nb, const real *A, int lda, const real *B, const real *bias, int relu,
                        real *C) {
   if (M == 0 || nb == 0) return;
-#ifdef H2_FAST_GEMM
-  if (nb % 16 == 0 && K > 0) {
-    fast_gemm(0, M, K, nb, A, lda, B, 0, bias, relu, C);
+#ifndef H2NN_DOUBLE
+  const h2_kernels *ks = h2_kernels_get();
+  if (ks->gemm && nb % ks->vlen == 0 && K > 0) {
+    ks->gemm(0, M, K, nb, A, lda, B, 0, bias, relu, C);
     return;
   }
 #endif
@@ -148,13 +55,14 @@ void h2_gemm_bias_relu(int M, int K, int nb, const real *A, int lda, const real 
 
 void h2_gemm_grad(int M, int K, int nb, const real *Y, const real *X, real *G, int ldg, real *work) {
   if (M == 0 || K == 0 || nb == 0) return;
-#ifdef H2_FAST_GEMM
-  if (work && K >= 4) {
+#ifndef H2NN_DOUBLE
+  const h2_kernels *ks = h2_kernels_get();
+  if (ks->gemm && work && K >= 4) {
     /* XT (nb x K16) = X^T zero-padded; T (M x K16) = Y XT; G += T[:, :K] */
     int k16 = (K + 15) / 16 * 16;
     float *XT = work, *T = work + (size_t)k16 * nb;
-    transpose_pad(K, nb, X, XT, k16);
-    fast_gemm(0, M, nb, k16, Y, nb, XT, 0, NULL, 0, T);
+    ks->transpose_pad(K, nb, X, XT, k16);
+    ks->gemm(0, M, nb, k16, Y, nb, XT, 0, NULL, 0, T);
     for (int i = 0; i < M; i++)
       for (int k = 0; k < K; k++) G[(size_t)i * ldg + k] += T[(size_t)i * k16 + k];
     return;

@@ -7,14 +7,32 @@
 
 #include "h2nn/util/error.h"
 
-static int owner(int box, int level, int p) { return box >> (level - p); }
+int h2_box_owner(const h2_partition *part, int level, int box) {
+  const int p = part->p;
+  if (level >= p) return box >> (level - p);
+  return (2 * box + 1) << (p - level - 1);
+}
+
+void h2_own_boxes(const h2_partition *part, int level, int *first, int *n) {
+  const int p = part->p, m = part->mrank;
+  if (level >= p) {
+    *first = m << (level - p), *n = 1 << (level - p);
+    return;
+  }
+  /* m = (2b + 1) 2^(p-l-1): the lowest set bit of m is bit p-l-1 */
+  int sh = p - level - 1;
+  if (m != 0 && (m & ((1 << (sh + 1)) - 1)) == (1 << sh)) *first = m >> (sh + 1), *n = 1;
+  else *first = 0, *n = 0;
+}
+
+static int owner(const h2_partition *part, int box, int level) { return h2_box_owner(part, level, box); }
 
 int h2_halo_build(h2_halo *h, const h2_bsmap *f, int level, const h2_partition *part, int B, int tag) {
   memset(h, 0, sizeof *h);
   h->tag = tag;
   h->comm = part->comm;
   const h2_pattern *pat = f->pat;
-  const int me = part->mrank, pm = part->pm, p = part->p;
+  const int me = part->mrank, pm = part->pm;
   /* rows: interior or boundary */
   H2_TRY(H2_MALLOC(h->rows_int, f->nrows));
   H2_TRY(H2_MALLOC(h->rows_bnd, f->nrows));
@@ -40,11 +58,11 @@ int h2_halo_build(h2_halo *h, const h2_bsmap *f, int level, const h2_partition *
   for (int j = f->first_row; j < f->first_row + f->nrows; j++) {
     for (int q = 0; q < pm; q++) seen[q] = 0;
     for (int64_t e = pat->colptr[j]; e < pat->colptr[j + 1]; e++) {
-      int q = owner(h2_pattern_block_row(pat, pat->colblk[e]), level, p);
+      int q = owner(part, h2_pattern_block_row(pat, pat->colblk[e]), level);
       if (q != me && !seen[q]) seen[q] = 1, cnt[q + 1]++, need[q] |= 1;
     }
   }
-  for (int s = f->nrows; s < f->nslots; s++) need[owner(f->slot_box[s], level, p)] |= 2;
+  for (int s = f->nrows; s < f->nslots; s++) need[owner(part, f->slot_box[s], level)] |= 2;
   for (int q = 0; q < pm; q++) h->nnb += need[q] != 0;
   H2_TRY(H2_MALLOC(h->nb, h->nnb));
   H2_TRY(H2_MALLOC(h->rslot0, h->nnb));
@@ -56,7 +74,7 @@ int h2_halo_build(h2_halo *h, const h2_bsmap *f, int level, const h2_partition *
       h->nb[n] = q;
       h->rslot0[n] = h->rslot1[n] = 0;
       for (int s = f->nrows; s < f->nslots; s++)
-        if (owner(f->slot_box[s], level, p) == q) {
+        if (owner(part, f->slot_box[s], level) == q) {
           if (h->rslot1[n] == 0) h->rslot0[n] = s;
           h->rslot1[n] = s + 1;
         }
@@ -76,7 +94,7 @@ int h2_halo_build(h2_halo *h, const h2_bsmap *f, int level, const h2_partition *
   for (int j = f->first_row; j < f->first_row + f->nrows; j++) {
     for (int q = 0; q < pm; q++) seen[q] = 0;
     for (int64_t e = pat->colptr[j]; e < pat->colptr[j + 1]; e++) {
-      int q = owner(h2_pattern_block_row(pat, pat->colblk[e]), level, p);
+      int q = owner(part, h2_pattern_block_row(pat, pat->colblk[e]), level);
       if (q != me && !seen[q]) seen[q] = 1, h->sslot[fill[nb_index[q]]++] = slot_of_box[j - f->first_row];
     }
   }

@@ -2,8 +2,11 @@
  * groups (io_params) serves writing and reading, so the two cannot drift.
  *
  * Every rank covers the rows it owns: a contiguous range of each group in
- * the file's global (tree / CSR) order.  Replicated data is written by one
- * rank only: replica 0 writes; model rank 0 writes the replicated parts. */
+ * the file's global (tree / CSR) order — on the levels above the partition
+ * level one box or none (halo.h), so every row of every map and every
+ * transfer has exactly one owner.  Data every rank holds (patterns, points,
+ * history) is written by one rank only: replica 0 writes; model rank 0
+ * writes the shared parts. */
 #include "h2nn/io/checkpoint.h"
 
 #include <math.h>
@@ -87,7 +90,7 @@ static void conv_map_W(const void *ctx, int to_file, float *file, real *model) {
 static int io_map(io_ctx *io, const h2_model *m, int level, const char *grp, real *vec, int with_pattern) {
   const h2_bsmap *f = level < 0 ? &m->close : &m->far[level];
   const h2_pattern *p = f->pat;
-  int nboxes = p->nboxes, replicated = level >= 0 && level < m->part.p; /* coarse maps: every rank holds them */
+  int nboxes = p->nboxes; /* the rows of every level, coarse ones too, are held by their owner only */
   char name[256];
   if (with_pattern && io->write) {
     int64_t *col;
@@ -119,12 +122,14 @@ static int io_map(io_ctx *io, const h2_model *m, int level, const char *grp, rea
       H2_TRY(h2_h5_create_groups(io->file, name, io->comm));
     }
     map_layer ml = {f, k};
-    int64_t Wn = BS_BOFF(f, k, 0) - BS_WOFF(f, k, 0), bn = 0;
+    /* a rank that owns no box of a coarse level covers nothing */
+    int64_t Wn = f->nrows ? BS_BOFF(f, k, 0) - BS_WOFF(f, k, 0) : 0, bn = 0;
     for (int i = 0; i < f->nrows; i++) bn += BS_W(f, k, i);
+    real *Wv = f->nrows ? vec + BS_WOFF(f, k, 0) : vec, *bv = f->nrows ? vec + BS_BOFF(f, k, 0) : vec;
     snprintf(name, sizeof name, "%s/layer_%d/W", grp, k);
-    H2_TRY(io_vector(io, name, Wtot, Wfirst, Wn, replicated, vec + BS_WOFF(f, k, 0), conv_map_W, &ml));
+    H2_TRY(io_vector(io, name, Wtot, Wfirst, Wn, 0, Wv, conv_map_W, &ml));
     snprintf(name, sizeof name, "%s/layer_%d/b", grp, k);
-    H2_TRY(io_vector(io, name, btot, bfirst, bn, replicated, vec + BS_BOFF(f, k, 0), NULL, NULL));
+    H2_TRY(io_vector(io, name, btot, bfirst, bn, 0, bv, NULL, NULL));
   }
   free(w);
   return 0;
@@ -157,10 +162,10 @@ static int io_params(io_ctx *io, const h2_model *m, const char *root, real *vec,
   for (int l = m->lmin + 1; l <= m->L; l++) {
     int64_t rr = (int64_t)r * r, first = 2 * (int64_t)m->far[l - 1].first_row, n = 2 * (int64_t)m->far[l - 1].nrows;
     snprintf(grp, sizeof grp, "%s/transfer_up/level_%d", root, l);
-    int repl = l <= m->part.p; /* transfers into the coarse tree are replicated */
-    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, repl, vec + m->off_T[l], NULL, NULL));
+    /* held with the parent's owner (one parent or none above level p) */
+    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, 0, vec + m->off_T[l], NULL, NULL));
     snprintf(grp, sizeof grp, "%s/transfer_down/level_%d", root, l);
-    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, repl, vec + m->off_S[l], NULL, NULL));
+    H2_TRY(io_vector(io, grp, rr << l, first * rr, n * rr, 0, vec + m->off_S[l], NULL, NULL));
   }
   return 0;
 }

@@ -42,18 +42,18 @@ static int64_t far_scratch_len(const h2_bsmap *bm, int zeta, int B) {
   return h > map_layer_len(bm, zeta, B) ? 2 * h : h;
 }
 
-/* own box range of level l: [first, first + n) (all boxes on coarse levels) */
-static void own_range(const h2_model *m, int l, int *first, int *n) {
-  if (l < m->part.p) *first = 0, *n = 1 << l;
-  else *first = m->part.mrank << (l - m->part.p), *n = 1 << (l - m->part.p);
-}
+/* One buffer of the activation arena: *ptr gets len reals (ptr NULL: a
+ * buffer this model does not have). */
+typedef struct {
+  real **ptr;
+  int64_t len;
+} arena_entry;
 
 int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
                    int batch_capacity, const h2_partition *part) {
   memset(m, 0, sizeof *m);
   m->cfg = *cfg;
-  if (part) m->part = *part;
-  else m->part = (h2_partition){.comm = MPI_COMM_SELF, .pm = 1, .mrank = 0, .p = 0};
+  m->part = part ? *part : h2_partition_serial();
   if (cfg->rank < 1) H2_FAIL(H2_EINPUT, "--rank must be at least 1, got %d", cfg->rank);
   if (cfg->zeta < 1) H2_FAIL(H2_EINPUT, "--zeta must be at least 1, got %d", cfg->zeta);
   if (cfg->leaf_size < 1 || cfg->leaf_size > N)
@@ -77,10 +77,11 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   const int L = m->L, r = m->r, zeta = m->zeta;
   int first, nown;
 
-  /* maps, halo lists and the parameter layout */
+  /* maps, halo lists and the parameter layout: every level holds the rows of
+   * the boxes this rank owns (halo.h: one box per rank at most above p) */
   int *w;
   H2_TRY(h2_model_map_widths(m, -1, &w));
-  own_range(m, L, &first, &nown);
+  h2_own_boxes(&m->part, L, &first, &nown);
   H2_TRY(h2_bsmap_build(&m->close, &m->bt.close, first, nown, zeta, w));
   free(w);
   H2_TRY(h2_halo_build(&m->halo_close, &m->close, L, &m->part, batch_capacity, 0));
@@ -94,10 +95,10 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
   off += m->close.nparams;
   for (int l = m->lmin; l <= L; l++) {
     H2_TRY(h2_model_map_widths(m, l, &w));
-    own_range(m, l, &first, &nown);
+    h2_own_boxes(&m->part, l, &first, &nown);
     H2_TRY(h2_bsmap_build(&m->far[l], &m->bt.far[l], first, nown, zeta, w));
     free(w);
-    if (l >= m->part.p) H2_TRY(h2_halo_build(&m->halo_far[l], &m->far[l], l, &m->part, batch_capacity, 64 * (l + 1)));
+    H2_TRY(h2_halo_build(&m->halo_far[l], &m->far[l], l, &m->part, batch_capacity, 64 * (l + 1)));
     m->off_far[l] = off;
     off += m->far[l].nparams;
   }
@@ -120,76 +121,75 @@ int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_mod
     off += 2 * (int64_t)m->far[l - 1].nrows * r * r;
   }
   m->nparams = off;
+  H2_TRY(h2_coarse_build(&m->co, &m->part, m->has_far ? m->lmin : L, r, batch_capacity));
 
-  /* activation arena */
+  /* workspace sizes */
   const int64_t B = batch_capacity;
-  int64_t len = 0, scr = 0, gat = m->close.max_gather;
-  for (int k = 0; k <= zeta; k++) len += map_layer_len(&m->close, k, B);
-  if (cfg->input_grad) len += map_layer_len(&m->close, 0, B); /* dq; dw shares zc[zeta] */
+  int64_t gat = m->close.max_gather > r ? m->close.max_gather : r; /* scratch also stages r x B coarse blocks */
+  for (int l = m->lmin; l <= L; l++) gat = gat > m->far[l].max_gather ? gat : m->far[l].max_gather;
   /* hidden-layer gradients: every map has its own pair of buffers (the maps
    * run their backward layers together); the second one is the map's dead
    * output gradient when that is large enough (default widths) */
-  int need2 = hidden_len(&m->close, zeta, B) > map_layer_len(&m->close, zeta, B);
-  scr = hidden_len(&m->close, zeta, B);
-  for (int l = m->lmin; l <= L; l++) {
-    const h2_bsmap *f = &m->far[l];
-    for (int k = 0; k <= zeta; k++)
-      if (f->active || k == 0 || k == zeta) len += map_layer_len(f, k, B);
-    len += map_layer_len(f, 0, B) + map_layer_len(f, zeta, B);
-    if (f->active) len += far_scratch_len(f, zeta, B);
-    if (f->max_gather > gat) gat = f->max_gather;
-  }
-  int64_t all_p = m->coarse ? ((int64_t)1 << m->part.p) * r * B : 0;
+  const int64_t scr = hidden_len(&m->close, zeta, B);
+  const int need2 = scr > map_layer_len(&m->close, zeta, B);
   /* gradient-product workspace: widest output (M) and input (K) of any product */
-  int64_t wmax = r, kmax = gat > r ? gat : r;
+  int64_t wmax = r, kmax = gat;
   for (int k = 0; k < (1 << L); k++) wmax = wmax > leaf_n(m, k) ? wmax : leaf_n(m, k);
   kmax = kmax > wmax ? kmax : wmax;
   for (int k = 1; k < zeta; k++) {
     wmax = wmax > m->cfg.close_hidden ? wmax : m->cfg.close_hidden;
     wmax = wmax > m->cfg.far_hidden ? wmax : m->cfg.far_hidden;
   }
-  int64_t gw = h2_gemm_grad_work((int)wmax, (int)kmax, (int)B);
+  const int64_t gw = h2_gemm_grad_work((int)wmax, (int)kmax, (int)B);
   /* one parameter block's gradient (slice-by-slice backward): a map row's dW
    * and db, a leaf's Vt / Ut, a transfer */
   int64_t gsl = h2_bsmap_max_slice(&m->close) > (int64_t)r * r ? h2_bsmap_max_slice(&m->close) : (int64_t)r * r;
   for (int k = 0; k < (1 << L); k++) gsl = gsl > (int64_t)r * leaf_n(m, k) ? gsl : (int64_t)r * leaf_n(m, k);
   for (int l = m->lmin; l <= L; l++) gsl = gsl > h2_bsmap_max_slice(&m->far[l]) ? gsl : h2_bsmap_max_slice(&m->far[l]);
-  len += (need2 ? 2 : 1) * scr + gat * B + 3 * all_p + gw + gsl;
-  m->mem_len = len;
-  H2_TRY(H2_CALLOC_BIG(m->mem, len)); /* touches every page now, not in the first iteration */
-  real *p = m->mem;
-#define TAKE(ptr, n) do { (ptr) = p; p += (n); } while (0)
+
+  /* the activation arena: one table of {buffer, length} both sizes and carves it */
   H2_TRY(H2_CALLOC(m->zc, zeta + 1));
-  for (int k = 0; k <= zeta; k++) TAKE(m->zc[k], map_layer_len(&m->close, k, B));
-  if (cfg->input_grad) TAKE(m->dq, map_layer_len(&m->close, 0, B));
-  m->dw = m->zc[zeta];
   H2_TRY(H2_CALLOC(m->zf, L + 1));
   H2_TRY(H2_CALLOC(m->dqh, L + 1));
   H2_TRY(H2_CALLOC(m->dwh, L + 1));
   H2_TRY(H2_CALLOC(m->dsf, L + 1));
+  for (int l = m->lmin; l <= L; l++) H2_TRY(H2_CALLOC(m->zf[l], zeta + 1));
+  arena_entry *tab;
+  int nt = 0;
+  H2_TRY(H2_MALLOC(tab, (int64_t)(zeta + 2) + (int64_t)(L + 1) * (zeta + 5) + 6));
+#define ENTRY(p_, n_) (tab[nt++] = (arena_entry){(p_), (n_)})
+  for (int k = 0; k <= zeta; k++) ENTRY(&m->zc[k], map_layer_len(&m->close, k, B));
+  ENTRY(cfg->input_grad ? &m->dq : NULL, map_layer_len(&m->close, 0, B)); /* dw shares zc[zeta] */
   for (int l = m->lmin; l <= L; l++) {
     const h2_bsmap *f = &m->far[l];
-    H2_TRY(H2_CALLOC(m->zf[l], zeta + 1));
-    for (int k = 0; k <= zeta; k++)
-      if (f->active || k == 0 || k == zeta) TAKE(m->zf[l][k], map_layer_len(f, k, B));
-    TAKE(m->dqh[l], map_layer_len(f, 0, B));
-    TAKE(m->dwh[l], map_layer_len(f, zeta, B));
-    if (f->active) {
-      int64_t h = hidden_len(f, zeta, B);
-      TAKE(m->dsf[l][0], h);
-      if (far_scratch_len(f, zeta, B) > h) TAKE(m->dsf[l][1], h);
-    }
+    for (int k = 0; k <= zeta; k++) ENTRY(f->active || k == 0 || k == zeta ? &m->zf[l][k] : NULL, map_layer_len(f, k, B));
+    ENTRY(&m->dqh[l], map_layer_len(f, 0, B));
+    ENTRY(&m->dwh[l], map_layer_len(f, zeta, B));
+    const int64_t h = hidden_len(f, zeta, B);
+    ENTRY(f->active ? &m->dsf[l][0] : NULL, h);
+    ENTRY(f->active && far_scratch_len(f, zeta, B) > h ? &m->dsf[l][1] : NULL, h);
   }
+  ENTRY(&m->dscr[0], scr);
+  ENTRY(need2 ? &m->dscr[1] : NULL, scr);
+  ENTRY(&m->scratch, gat * B);
+  ENTRY(&m->gwork, gw);
+  ENTRY(&m->gslice, gsl);
+#undef ENTRY
+  int64_t len = 0;
+  for (int i = 0; i < nt; i++) len += tab[i].ptr ? tab[i].len : 0;
+  m->mem_len = len;
+  if (cfg->layout_only) { /* the planner needs the sizes, not the memory */
+    free(tab);
+    return 0;
+  }
+  int err = H2_CALLOC_BIG(m->mem, len); /* touches every page now, not in the first iteration */
+  real *p = m->mem;
+  for (int i = 0; i < nt && !err; i++)
+    if (tab[i].ptr) *tab[i].ptr = p, p += tab[i].len;
+  free(tab);
+  H2_TRY(err);
+  m->dw = m->zc[zeta];
   m->dscr_len = scr;
-  TAKE(m->dscr[0], scr);
-  if (need2) TAKE(m->dscr[1], scr);
-  TAKE(m->scratch, gat * B);
-  TAKE(m->gwork, gw);
-  TAKE(m->gslice, gsl);
-  TAKE(m->qh_all, all_p);
-  TAKE(m->dwh_all, all_p);
-  TAKE(m->dqh_all, all_p);
-#undef TAKE
   return 0;
 }
 
@@ -202,6 +202,7 @@ void h2_model_free(h2_model *m) {
     }
   h2_bsmap_free(&m->close);
   h2_halo_free(&m->halo_close);
+  h2_coarse_free(&m->co);
   free(m->far);
   free(m->halo_far);
   free(m->off_far);
@@ -233,22 +234,17 @@ static real *box_vec(const h2_bsmap *f, real *buf, int k, int slot, int nb) {
   return buf + BS_AOFF(f, k, slot) * nb;
 }
 
-/* T_c / S_c of child box c of level l (global index) */
-/* offset of T_c / S_c of child box c of level l (global index) in the flat parameter buffer */
+/* offset of T_c / S_c of child box c of level l (global index) in the flat
+ * parameter buffer: held with the parent c/2, on the parent's owner */
 static int64_t transfer_off(const h2_model *m, int64_t off_l, int l, int c) {
-  int first = l <= m->part.p ? 0 : m->part.mrank << (l - m->part.p);
-  return off_l + (int64_t)(c - first) * m->r * m->r;
+  return off_l + (int64_t)(c - 2 * m->far[l - 1].first_row) * m->r * m->r;
 }
 static const real *transfer(const h2_model *m, const real *params, int64_t off_l, int l, int c) {
   return params + transfer_off(m, off_l, l, c);
 }
 
-/* coefficient block of box (global index) on level l: own/replicated slot,
- * or the allgathered copy on level p */
-static real *coef(h2_model *m, real *buf, real *all, int l, int k, int box, int nb) {
-  const h2_bsmap *f = &m->far[l];
-  if (l == m->part.p && m->coarse) return all + (int64_t)box * m->r * nb;
-  return box_vec(f, buf, k, box - f->first_row, nb);
+static void add_block(real *dst, const real *src, int64_t n) {
+  for (int64_t t = 0; t < n; t++) dst[t] += src[t];
 }
 
 /* one map's layers, halo exchange overlapped with interior rows */
@@ -267,7 +263,7 @@ static int active_maps(h2_model *m, map_ref *mp) {
   int n = 0;
   for (int l = m->has_far ? m->lmin : m->L + 1; l <= m->L; l++)
     if (m->far[l].active)
-      mp[n++] = (map_ref){&m->far[l], l >= m->part.p ? &m->halo_far[l] : NULL, m->zf[l], m->off_far[l], l};
+      mp[n++] = (map_ref){&m->far[l], &m->halo_far[l], m->zf[l], m->off_far[l], l};
   mp[n++] = (map_ref){&m->close, &m->halo_close, m->zc, m->off_close, -1};
   for (int j = 0; j < n; j++)
     if (mp[j].h && !mp[j].h->active) mp[j].h = NULL;
@@ -316,17 +312,54 @@ static void maps_forward(h2_model *m, const real *params, int nb) {
   }
 }
 
-static void allgather_coef(h2_model *m, const real *mine, real *all, int nb) {
-  double t0 = MPI_Wtime();
-  int n = m->r * nb;
-  H2_MPI_ABORT(MPI_Allgather(mine, n, H2_MPI_REAL, all, n, H2_MPI_REAL, m->part.comm), m->part.comm);
-  m->coarse_bytes += (double)n * sizeof(real) * (m->part.pm - 1);
-  m->coarse_seconds += MPI_Wtime() - t0;
+/* Upward above p (the coarse tree, coarse.h): the owner of box q of level
+ * l < p gets qh_{l+1} of its two children from their owners and computes
+ *   qh_l[q] = T_{2q} qh_{l+1}[2q] + T_{2q+1} qh_{l+1}[2q+1],
+ * then sends it on to the owner of its parent (down to level lmin). */
+static void coarse_up(h2_model *m, const real *params, int nb) {
+  const int p = m->part.p, r = m->r;
+  h2_coarse_send(&m->co, H2_CO_UP, p, m->far[p].first_row, box_vec(&m->far[p], m->zf[p][0], 0, 0, nb), nb);
+  for (int l = p - 1; l >= m->lmin; l--) {
+    const h2_bsmap *f = &m->far[l];
+    for (int i = 0; i < f->nrows; i++) {
+      int q = f->first_row + i;
+      real *out = box_vec(f, m->zf[l][0], 0, i, nb);
+      for (int c = 0; c < 2; c++)
+        gemm(0, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, 2 * q + c),
+             h2_coarse_recv(&m->co, H2_CO_UP, l + 1, 2 * q + c, nb), c ? 1 : 0, out);
+      if (l > m->lmin) h2_coarse_send(&m->co, H2_CO_UP, l, q, out, nb);
+    }
+  }
+}
+
+/* Downward above p: the owner of box q of level l < p adds what its parent
+ * sent to its map output wh_l[q] and sends S_c wh_l[q] to the owner of each
+ * child c, which adds it to wh_{l+1}[c] (on level p: this rank's own box). */
+static void coarse_down(h2_model *m, const real *params, int nb) {
+  const int p = m->part.p, r = m->r, zeta = m->zeta;
+  for (int l = m->lmin; l < p; l++) {
+    const h2_bsmap *f = &m->far[l];
+    for (int i = 0; i < f->nrows; i++) {
+      int q = f->first_row + i;
+      real *wq = box_vec(f, m->zf[l][zeta], zeta, i, nb);
+      if (l > m->lmin) add_block(wq, h2_coarse_recv(&m->co, H2_CO_DOWN, l, q, nb), (int64_t)r * nb);
+      for (int c = 0; c < 2; c++) {
+        gemm(0, r, r, nb, transfer(m, params, m->off_S[l + 1], l + 1, 2 * q + c), wq, 0, m->scratch);
+        h2_coarse_send(&m->co, H2_CO_DOWN, l + 1, 2 * q + c, m->scratch, nb);
+      }
+    }
+  }
+  add_block(box_vec(&m->far[p], m->zf[p][zeta], zeta, 0, nb),
+            h2_coarse_recv(&m->co, H2_CO_DOWN, p, m->far[p].first_row, nb), (int64_t)r * nb);
 }
 
 void h2_model_forward(h2_model *m, const real *params, int nb) {
   const int L = m->L, r = m->r, zeta = m->zeta, p = m->part.p;
-  const int lfine = m->lmin > p ? m->lmin : p; /* coarsest level held by owner */
+  const int lfine = m->lmin > p ? m->lmin : p; /* coarsest level whose boxes are subtrees of one rank */
+  if (m->coarse) {
+    h2_coarse_post(&m->co, H2_CO_UP, nb);
+    h2_coarse_post(&m->co, H2_CO_DOWN, nb);
+  }
   if (m->has_far) {
     /* leaf projection: qh_L[k] = Vt_k q[k] */
     const h2_bsmap *fl = &m->far[L];
@@ -342,22 +375,14 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
                box_vec(&m->far[l + 1], m->zf[l + 1][0], 0, 2 * q + c, nb), c ? 1 : 0,
                box_vec(&m->far[l], m->zf[l][0], 0, q, nb));
         }
-    /* coarse tree: allgather qh_p, then every rank computes the levels above p */
-    if (m->coarse) {
-      allgather_coef(m, box_vec(&m->far[p], m->zf[p][0], 0, 0, nb), m->qh_all, nb);
-      for (int l = p - 1; l >= m->lmin; l--)
-        for (int q = 0; q < (1 << l); q++)
-          for (int c = 0; c < 2; c++)
-            gemm(0, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, 2 * q + c),
-                 coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, 2 * q + c, nb), c ? 1 : 0,
-                 box_vec(&m->far[l], m->zf[l][0], 0, q, nb));
-    }
+    if (m->coarse) coarse_up(m, params, nb);
   }
   /* far maps G_l on every level with an interaction list, and the close map G_0 on q */
   maps_forward(m, params, nb);
   if (!m->has_far) return;
-  /* downward: wh_{l+1}[c] += S_c wh_l[parent(c)], for the children held here */
-  for (int l = m->lmin; l < L; l++) {
+  if (m->coarse) coarse_down(m, params, nb);
+  /* downward on own subtrees: wh_{l+1}[c] += S_c wh_l[parent(c)] */
+  for (int l = lfine; l < L; l++) {
     const h2_bsmap *fc = &m->far[l + 1], *fp = &m->far[l];
     for (int cs = 0; cs < fc->nrows; cs++) {
       int child = fc->first_row + cs;
@@ -370,6 +395,10 @@ void h2_model_forward(h2_model *m, const real *params, int nb) {
   for (int k = 0; k < m->close.nrows; k++)
     gemm(0, leaf_n(m, m->close.first_row + k), r, nb, params + m->off_U + m->leaf_voff[k],
          box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), 1, box_vec(&m->close, m->zc[zeta], zeta, k, nb));
+  if (m->coarse) {
+    h2_coarse_complete(&m->co, H2_CO_UP);
+    h2_coarse_complete(&m->co, H2_CO_DOWN);
+  }
 }
 
 /* The gradient sink of the map whose parameters start at offset off. */
@@ -432,11 +461,69 @@ static void maps_backward(h2_model *m, const real *params, const h2_grad_sink *g
   }
 }
 
+/* Backward of the downward pass above p, fine to coarse: dwh_{l+1}[c] goes
+ * to the owner of the parent q, which accumulates
+ *   dS_c += dwh_{l+1}[c] wh_l[q]^T,   dwh_l[q] += S_c^T dwh_{l+1}[c]
+ * and sends the completed dwh_l[q] on to its own parent's owner. */
+static void coarse_down_backward(h2_model *m, const real *params, const h2_grad_sink *gs, int nb) {
+  const int p = m->part.p, r = m->r, zeta = m->zeta;
+  h2_coarse_send(&m->co, H2_CO_BUP, p, m->far[p].first_row, box_vec(&m->far[p], m->dwh[p], zeta, 0, nb), nb);
+  for (int l = p - 1; l >= m->lmin; l--) {
+    const h2_bsmap *f = &m->far[l];
+    for (int i = 0; i < f->nrows; i++) {
+      int q = f->first_row + i;
+      real *dq = box_vec(f, m->dwh[l], zeta, i, nb);
+      const real *wq = box_vec(f, m->zf[l][zeta], zeta, i, nb);
+      for (int c = 0; c < 2; c++) {
+        const real *dch = h2_coarse_recv(&m->co, H2_CO_BUP, l + 1, 2 * q + c, nb);
+        int64_t off = transfer_off(m, m->off_S[l + 1], l + 1, 2 * q + c);
+        real *g = h2_grad_begin(gs, off, (int64_t)r * r, 0);
+        gemm_grad(m, r, r, nb, dch, wq, g);
+        gemm(1, r, r, nb, params + off, dch, 1, dq);
+        h2_grad_done(gs, off, g, (int64_t)r * r);
+      }
+      if (l > m->lmin) h2_coarse_send(&m->co, H2_CO_BUP, l, q, dq, nb);
+    }
+  }
+}
+
+/* Backward of the upward pass above p, coarse to fine: the owner of box q
+ * of level l < p completes dqh_l[q] (its map's input gradient) with what
+ * its parent's owner sent, accumulates dT_c += dqh_l[q] qh_{l+1}[c]^T (qh of
+ * the children kept from the forward pass) and sends T_c^T dqh_l[q] to the
+ * owner of each child c. */
+static void coarse_up_backward(h2_model *m, const real *params, const h2_grad_sink *gs, int nb) {
+  const int p = m->part.p, r = m->r;
+  for (int l = m->lmin; l < p; l++) {
+    const h2_bsmap *f = &m->far[l];
+    for (int i = 0; i < f->nrows; i++) {
+      int q = f->first_row + i;
+      real *dq = box_vec(f, m->dqh[l], 0, i, nb);
+      if (l > m->lmin) add_block(dq, h2_coarse_recv(&m->co, H2_CO_BDOWN, l, q, nb), (int64_t)r * nb);
+      for (int c = 0; c < 2; c++) {
+        int64_t off = transfer_off(m, m->off_T[l + 1], l + 1, 2 * q + c);
+        real *g = h2_grad_begin(gs, off, (int64_t)r * r, 0);
+        gemm_grad(m, r, r, nb, dq, h2_coarse_block(&m->co, H2_CO_UP, l + 1, 2 * q + c), g);
+        gemm(1, r, r, nb, params + off, dq, 0, m->scratch);
+        h2_grad_done(gs, off, g, (int64_t)r * r);
+        h2_coarse_send(&m->co, H2_CO_BDOWN, l + 1, 2 * q + c, m->scratch, nb);
+      }
+    }
+  }
+  add_block(box_vec(&m->far[p], m->dqh[p], 0, 0, nb), h2_coarse_recv(&m->co, H2_CO_BDOWN, p, m->far[p].first_row, nb),
+            (int64_t)r * nb);
+}
+
 void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int want_dq, const h2_grad_hook *hook) {
   const int L = m->L, r = m->r, zeta = m->zeta, p = m->part.p;
+  const int lfine = m->lmin > p ? m->lmin : p;
   const h2_grad_sink gs = {grads, 0, hook, m->gslice};
   want_dq = want_dq && m->dq;
   if (want_dq) memset(m->dq, 0, sizeof(real) * (size_t)map_layer_len(&m->close, 0, nb));
+  if (m->coarse) {
+    h2_coarse_post(&m->co, H2_CO_BUP, nb);
+    h2_coarse_post(&m->co, H2_CO_BDOWN, nb);
+  }
   if (m->has_far) {
     for (int l = m->lmin; l <= L; l++) {
       memset(m->dqh[l], 0, sizeof(real) * (size_t)map_layer_len(&m->far[l], 0, nb));
@@ -452,45 +539,36 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
       gemm_grad(m, n, r, nb, dwk, box_vec(&m->far[L], m->zf[L][zeta], zeta, k, nb), g);
       h2_grad_done(&gs, off, g, (int64_t)n * r);
     }
-    /* downward, fine to coarse: dS_c += dwh_{l+1}[c] wh_l[p]^T;  dwh_l[p] += S_c^T dwh_{l+1}[c] */
-    for (int l = L - 1; l >= m->lmin; l--) {
+    /* downward on own subtrees, fine to coarse: dS_c += dwh_{l+1}[c] wh_l[p]^T;  dwh_l[p] += S_c^T dwh_{l+1}[c] */
+    for (int l = L - 1; l >= lfine; l--) {
       const h2_bsmap *fc = &m->far[l + 1], *fp = &m->far[l];
-      if (l + 1 == p && m->coarse) /* every rank needs every dwh_p for the coarse tree */
-        allgather_coef(m, box_vec(fc, m->dwh[l + 1], zeta, 0, nb), m->dwh_all, nb);
-      int c0 = l + 1 <= p ? 0 : fc->first_row, nc = l + 1 <= p ? 1 << (l + 1) : fc->nrows;
-      for (int child = c0; child < c0 + nc; child++) {
-        const real *dch = l + 1 == p && m->coarse ? m->dwh_all + (int64_t)child * r * nb
-                                                  : box_vec(fc, m->dwh[l + 1], zeta, child - fc->first_row, nb);
+      for (int cs = 0; cs < fc->nrows; cs++) {
+        int child = fc->first_row + cs;
+        const real *dch = box_vec(fc, m->dwh[l + 1], zeta, cs, nb);
         const real *wp = box_vec(fp, m->zf[l][zeta], zeta, child / 2 - fp->first_row, nb);
         int64_t off = transfer_off(m, m->off_S[l + 1], l + 1, child);
         real *g = h2_grad_begin(&gs, off, (int64_t)r * r, 0);
         gemm_grad(m, r, r, nb, dch, wp, g);
-        gemm(1, r, r, nb, transfer(m, params, m->off_S[l + 1], l + 1, child), dch, 1,
-             box_vec(fp, m->dwh[l], zeta, child / 2 - fp->first_row, nb));
+        gemm(1, r, r, nb, params + off, dch, 1, box_vec(fp, m->dwh[l], zeta, child / 2 - fp->first_row, nb));
         h2_grad_done(&gs, off, g, (int64_t)r * r);
       }
     }
+    if (m->coarse) coarse_down_backward(m, params, &gs, nb);
   }
   maps_backward(m, params, &gs, want_dq, nb);
   if (!m->has_far) return;
-  /* upward, coarse to fine: dT_c += dqh_l[p] qh_{l+1}[c]^T;  dqh_{l+1}[c] += T_c^T dqh_l[p] */
-  if (m->coarse) memset(m->dqh_all, 0, sizeof(real) * ((size_t)1 << p) * r * nb);
-  for (int l = m->lmin; l < L; l++) {
+  if (m->coarse) coarse_up_backward(m, params, &gs, nb);
+  /* upward on own subtrees, coarse to fine: dT_c += dqh_l[p] qh_{l+1}[c]^T;  dqh_{l+1}[c] += T_c^T dqh_l[p] */
+  for (int l = lfine; l < L; l++) {
     const h2_bsmap *fc = &m->far[l + 1], *fp = &m->far[l];
-    int c0 = l + 1 <= p ? 0 : fc->first_row, nc = l + 1 <= p ? 1 << (l + 1) : fc->nrows;
-    for (int child = c0; child < c0 + nc; child++) {
+    for (int cs = 0; cs < fc->nrows; cs++) {
+      int child = fc->first_row + cs;
       const real *dp = box_vec(fp, m->dqh[l], 0, child / 2 - fp->first_row, nb);
       int64_t off = transfer_off(m, m->off_T[l + 1], l + 1, child);
       real *g = h2_grad_begin(&gs, off, (int64_t)r * r, 0);
-      gemm_grad(m, r, r, nb, dp, coef(m, m->zf[l + 1][0], m->qh_all, l + 1, 0, child, nb), g);
-      gemm(1, r, r, nb, transfer(m, params, m->off_T[l + 1], l + 1, child), dp, 1,
-           coef(m, m->dqh[l + 1], m->dqh_all, l + 1, 0, child, nb));
+      gemm_grad(m, r, r, nb, dp, box_vec(fc, m->zf[l + 1][0], 0, cs, nb), g);
+      gemm(1, r, r, nb, params + off, dp, 1, box_vec(fc, m->dqh[l + 1], 0, cs, nb));
       h2_grad_done(&gs, off, g, (int64_t)r * r);
-    }
-    if (l + 1 == p && m->coarse) { /* this rank's share of the coarse gradient */
-      real *mine = box_vec(fc, m->dqh[p], 0, 0, nb);
-      const real *from = m->dqh_all + (int64_t)m->part.mrank * r * nb;
-      for (int64_t t = 0; t < (int64_t)r * nb; t++) mine[t] += from[t];
     }
   }
   /* leaf projection: dVt_k += dqh_L[k] q[k]^T;  dq[k] += Vt_k^T dqh_L[k] */
@@ -503,16 +581,28 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
     if (want_dq) gemm(1, n, r, nb, params + m->off_V + m->leaf_voff[k], dqk, 1, box_vec(&m->close, m->dq, 0, k, nb));
     h2_grad_done(&gs, off, g, (int64_t)n * r);
   }
+  if (m->coarse) {
+    h2_coarse_complete(&m->co, H2_CO_BUP);
+    h2_coarse_complete(&m->co, H2_CO_BDOWN);
+  }
+}
+
+/* Bytes this rank sent and seconds it waited in the coarse tree: its edges
+ * (coarse.h) and the halo exchange of the maps above level p. */
+double h2_model_coarse_bytes(const h2_model *m) {
+  double b = m->co.bytes;
+  for (int l = m->lmin; l < m->part.p && l <= m->L; l++) b += m->halo_far[l].bytes;
+  return b;
 }
 
 double h2_model_comm_bytes(const h2_model *m) {
-  double b = m->halo_close.bytes + m->coarse_bytes;
+  double b = m->halo_close.bytes + m->co.bytes;
   for (int l = m->lmin; l <= m->L; l++) b += m->halo_far ? m->halo_far[l].bytes : 0;
   return b;
 }
 
 double h2_model_comm_wait(const h2_model *m) {
-  double t = m->halo_close.wait_seconds + m->coarse_seconds;
+  double t = m->halo_close.wait_seconds + m->co.wait_seconds;
   for (int l = m->lmin; l <= m->L; l++) t += m->halo_far ? m->halo_far[l].wait_seconds : 0;
   return t;
 }
@@ -525,18 +615,24 @@ static double map_flops(const h2_bsmap *f) {
   return s;
 }
 
-/* This rank's share of one forward pass per sample (replicated coarse work
- * counted on model rank 0 only, so the sum over the group is the model's). */
+/* This rank's share of one forward pass per sample: the rows it owns on
+ * every level (the sum over the model group is the model's). */
 double h2_model_flops(const h2_model *m) {
   double s = map_flops(&m->close);
-  int lead = m->part.mrank == 0;
   if (m->has_far) {
-    for (int l = m->lmin; l <= m->L; l++)
-      if (l >= m->part.p || lead) s += map_flops(&m->far[l]);
+    for (int l = m->lmin; l <= m->L; l++) s += map_flops(&m->far[l]);
     s += 4.0 * (double)m->n_params_V;
-    for (int l = m->lmin + 1; l <= m->L; l++)
-      if (l > m->part.p || lead) s += 4.0 * 2.0 * m->far[l - 1].nrows * m->r * m->r;
+    for (int l = m->lmin + 1; l <= m->L; l++) s += 4.0 * 2.0 * m->far[l - 1].nrows * m->r * m->r;
   }
+  return s;
+}
+
+/* The part of h2_model_flops above level p: the maps of the coarse boxes
+ * this rank owns and the transfers to their children. */
+double h2_model_coarse_flops(const h2_model *m) {
+  double s = 0;
+  for (int l = m->lmin; l < m->part.p && l <= m->L; l++)
+    s += map_flops(&m->far[l]) + 4.0 * 2.0 * m->far[l].nrows * m->r * m->r;
   return s;
 }
 
@@ -546,11 +642,17 @@ int64_t h2_model_activation_bytes(const h2_model *m) { return m->mem_len * (int6
 static int64_t own_points(const h2_model *m) { return BS_AOFF(&m->close, m->zeta, m->close.nrows); }
 
 /* se[s] += sum_i (w_is - t_is)^2, st[s] += sum_i (t_is + o_i)^2 for the 64
- * samples s0.. of every row i, in double: 8 x 8 accumulators in GCC vector
- * types (the plain loop was left scalar by the compiler) */
+ * samples s0.. of every row i, in double: float32 through the active kernel
+ * set (isa.h: 8 x 8 accumulators in GCC vector types, vectorised for the CPU) */
 enum { LOSS_CHUNK = 64 };
+#ifndef H2NN_DOUBLE
+#include "h2nn/core/isa.h"
+static void loss_sums64(int64_t npts, const real *w, const real *t, const real *offset, int nb, int s0, double *se,
+                        double *st) {
+  h2_kernels_get()->loss_sums64(npts, w, t, offset, nb, s0, se, st);
+}
+#else
 typedef double v8d __attribute__((vector_size(64)));
-typedef real v8r __attribute__((vector_size(8 * sizeof(real))));
 static void loss_sums64(int64_t npts, const real *w, const real *t, const real *offset, int nb, int s0, double *se,
                         double *st) {
   v8d ae[8] = {0}, at[8] = {0};
@@ -558,10 +660,9 @@ static void loss_sums64(int64_t npts, const real *w, const real *t, const real *
     const real *wi = w + i * nb + s0, *ti = t + i * nb + s0;
     double o = offset ? offset[i] : 0;
     for (int v = 0; v < 8; v++) {
-      v8r wv, tv;
-      memcpy(&wv, wi + 8 * v, sizeof wv);
-      memcpy(&tv, ti + 8 * v, sizeof tv);
-      v8d wd = __builtin_convertvector(wv, v8d), td = __builtin_convertvector(tv, v8d);
+      v8d wd, td;
+      memcpy(&wd, wi + 8 * v, sizeof wd);
+      memcpy(&td, ti + 8 * v, sizeof td);
       v8d e = wd - td, ts = td + o;
       ae[v] += e * e;
       at[v] += ts * ts;
@@ -570,6 +671,7 @@ static void loss_sums64(int64_t npts, const real *w, const real *t, const real *
   memcpy(se, ae, sizeof ae);
   memcpy(st, at, sizeof at);
 }
+#endif
 
 void h2_loss_partial(const h2_model *m, const real *t, const real *offset, int nb, double *sums) {
   const real *w = m->zc[m->zeta];

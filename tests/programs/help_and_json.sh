@@ -69,8 +69,9 @@ run_ok 2 noattr "$H2NN_MPI" --iterations 2 --batch-size 16 good.h5
 [ "$(json_field iterations noattr.out)" = 2 ] || fail "--iterations 2 not honoured on a file without attributes"
 
 # The JSON line of a training run.
-for f in mode N ranks model_parallel params iterations train_error test_error seconds \
-         ms_per_iteration gflops comm_bytes_per_iteration comm_share peak_rss_mb; do
+for f in mode N ranks model_parallel isa params iterations train_error test_error seconds \
+         ms_per_iteration gflops gflops_compute comm_bytes_per_iteration comm_share coarse_flops_per_iteration_max_rank \
+         coarse_bytes_per_iteration_max_rank peak_rss_mb; do
   v=$(json_field "$f" attr.out)
   [ -n "$v" ] || fail "JSON field $f is empty"
 done

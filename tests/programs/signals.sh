@@ -180,10 +180,15 @@ case "$CASE" in
     finish "$pid"
     check_stopped B 2 ck2.h5 SIGUSR1
     cols ck2.h5 > p2.txt
-    paste p2.txt ref.txt | awk -v k="$K" 'NR <= k && $1 == $5 { n++; d = $2 - $6; if (d < 0) d = -d
+    # compare the iterations both histories hold (B may run past the 4-rank
+    # reference when the signal arrives late on a loaded host), at least k + 1
+    m=$(wc -l < ref.txt)
+    [ "$K" -lt "$m" ] && m=$K
+    [ "$m" -gt "$k" ] || fail "the 2-rank run stopped at $K, not after $k"
+    paste p2.txt ref.txt | awk -v m="$m" 'NR <= m && $1 == $5 { n++; d = $2 - $6; if (d < 0) d = -d
       if (!(d <= 1e-4 * $2)) { print "iteration", $1, "loss", $2, "on 2 ranks,", $6, "on 4"; bad = 1 } }
-      END { exit bad || n != k }' >&2 || fail "resumed on 2 ranks: losses differ from the 4-rank run by more than 1e-4"
-    note "resumed on 2 ranks: losses within 1e-4 of the 4-rank run" ;;
+      END { exit bad || n != m }' >&2 || fail "resumed on 2 ranks: losses differ from the 4-rank run by more than 1e-4"
+    note "resumed on 2 ranks: losses 1..$m within 1e-4 of the 4-rank run" ;;
   int_rank)
     launch A 2 ck.h5
     pid=$LAUNCHED

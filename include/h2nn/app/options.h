@@ -27,6 +27,7 @@ typedef struct {
   int all;
   int64_t synthetic, dim, synthetic_samples;
   int quiet;
+  const char *isa; /* kernel set (NULL: $H2NN_ISA, else auto) */
 } h2_options;
 
 /* The h2nn_mpi option table. */

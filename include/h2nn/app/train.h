@@ -49,6 +49,7 @@ typedef struct {
   double phase[H2_PH_COUNT];      /* seconds per phase */
   int64_t iter_done_this_run;
   double comm_bytes;              /* bytes this rank handed to MPI in training steps */
+  double coarse_bytes;            /* the coarse tree's share of them (edges and halos above level p) */
   double step_wait;     /* seconds of this run's training steps spent waiting for halo / coarse-tree messages */
   int64_t nparams_global;
   double train_error, test_error;

@@ -4,7 +4,11 @@
  * Partition: a model group of P_m = 2^p ranks; rank m owns the subtree of
  * box m on level p: on every level l >= p the boxes
  * [m 2^(l-p), (m+1) 2^(l-p)).  The owner of box b of level l >= p is
- * b >> (l - p).  Levels < p are the coarse tree, replicated on every rank.
+ * b >> (l - p).  Levels < p are the coarse tree (coarse.h): box b of level
+ * l < p is owned by rank (2b + 1) 2^(p-l-1), the owner of the first leaf of
+ * its second child, so each rank but 0 owns exactly one box above level p
+ * and rank 0 none.  Every level therefore has one owner per box range, and
+ * the same exchange serves fine and coarse maps.
  *
  * Exchange lists are derived once from the block cluster tree (every rank
  * holds the whole pattern): a rank receives exactly the halo slots its own
@@ -22,6 +26,8 @@
 #include "h2nn/util/real.h"
 
 #define h2_halo_build H2_PREC(h2_halo_build)
+#define h2_box_owner H2_PREC(h2_box_owner)
+#define h2_own_boxes H2_PREC(h2_own_boxes)
 #define h2_halo_free H2_PREC(h2_halo_free)
 #define h2_halo_forward_start H2_PREC(h2_halo_forward_start)
 #define h2_halo_wait H2_PREC(h2_halo_wait)
@@ -34,6 +40,12 @@ typedef struct {
   int pm, mrank;  /* group size (2^p) and this rank's index in it */
   int p;          /* partition level */
 } h2_partition;
+
+/* Owner (model rank) of box `box` of level `level` (any level 0..L). */
+int h2_box_owner(const h2_partition *part, int level, int box);
+/* The boxes of `level` this rank owns: [*first, *first + *n) (*n may be 0
+ * above level p, then *first is 0). */
+void h2_own_boxes(const h2_partition *part, int level, int *first, int *n);
 
 typedef struct {
   int active;               /* the map has halo traffic on some rank of the group */

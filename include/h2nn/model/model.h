@@ -16,18 +16,21 @@
  *   qh_l = zf[l][0],  wh_l = zf[l][zeta]  coefficients of level l.
  * Gradients: dq, dw (same layout as q, w), dqh[l], dwh[l].
  *
- * Distribution (docs/design.md §4, halo.h): on levels >= p this rank holds its own
- * boxes (bsl slots: own rows, then halo); levels < p (the coarse tree) are
- * replicated and computed redundantly after an allgather of qh_p (forward)
- * and of dwh_p (backward).  T_c, S_c of levels <= p are replicated (indexed
- * by box); deeper ones are held for own boxes only.  With one rank (p = 0)
- * everything is own. */
+ * Distribution (docs/design.md §4, halo.h, coarse.h): on every level this rank holds the rows
+ * of the boxes it owns (bsl slots: own rows, then halo): on levels >= p its
+ * subtree's boxes, on each level < p (the coarse tree) at most one box, and
+ * no box above p on model rank 0.  T_c, S_c are held with the parent c/2.
+ * Above p the upward and downward passes are point-to-point blocks between
+ * the owners of a parent and its children (coarse.h) and the coarse maps
+ * exchange halos like the others: no rank computes a box it does not own.
+ * With one rank (p = 0) everything is own. */
 #ifndef H2NN_MODEL_H
 #define H2NN_MODEL_H
 
 #include <stdint.h>
 
 #include "h2nn/core/bsl.h"
+#include "h2nn/dist/coarse.h"
 #include "h2nn/dist/halo.h"
 #include "h2nn/core/pattern.h"
 #include "h2nn/util/real.h"
@@ -41,6 +44,8 @@
 #define h2_model_flops H2_PREC(h2_model_flops)
 #define h2_model_activation_bytes H2_PREC(h2_model_activation_bytes)
 #define h2_model_comm_bytes H2_PREC(h2_model_comm_bytes)
+#define h2_model_coarse_bytes H2_PREC(h2_model_coarse_bytes)
+#define h2_model_coarse_flops H2_PREC(h2_model_coarse_flops)
 #define h2_model_comm_wait H2_PREC(h2_model_comm_wait)
 #define h2_model_target_buffer H2_PREC(h2_model_target_buffer)
 
@@ -54,6 +59,8 @@ typedef struct {
   double eta;       /* admissibility */
   uint64_t seed;
   int input_grad;   /* keep a buffer for dL/dq (tests; training does not need it) */
+  int layout_only;  /* build structure, layouts and halo lists, size the activation arena
+                       (mem_len) but allocate no activations (the planner, --plan) */
 } h2_model_config;
 
 typedef struct {
@@ -76,11 +83,10 @@ typedef struct {
   real *dq, *dw, **dqh, **dwh, *dscr[2], *scratch, *gwork, *gslice;
   int64_t dscr_len;          /* reals in dscr[0] (and dscr[1] when allocated): the close map's hidden gradients */
   real *(*dsf)[2];           /* dsf[l]: far level l's hidden-gradient buffers ([1] only when needed) */
-  real *qh_all, *dwh_all, *dqh_all; /* coarse: level-p coefficients of every box */
   real *mem;                 /* one arena for all of the above */
   int64_t mem_len;
   h2_halo halo_close, *halo_far;
-  double coarse_bytes, coarse_seconds; /* allgather traffic and time, accumulated */
+  h2_coarse co;              /* the coarse tree's edges this rank is an end of */
 } h2_model;
 
 /* Build tree, block tree, layouts, halo lists and buffers.  points: N x d
@@ -88,9 +94,12 @@ typedef struct {
 int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
                    int batch_capacity, const h2_partition *part);
 
-/* Bytes this rank sent in halo exchanges and coarse-tree allgathers so far,
+/* Bytes this rank sent in halo exchanges and coarse-tree blocks so far,
  * and seconds spent waiting for them. */
 double h2_model_comm_bytes(const h2_model *m);
+/* The coarse tree's share of h2_model_comm_bytes: its edges and the halos
+ * of the maps above level p. */
+double h2_model_coarse_bytes(const h2_model *m);
 double h2_model_comm_wait(const h2_model *m);
 void h2_model_free(h2_model *m);
 
@@ -119,8 +128,12 @@ void h2_model_backward(h2_model *m, const real *params, real *grads, int nb, int
  * can live there instead of in memory of their own. */
 real *h2_model_target_buffer(h2_model *m, int64_t need);
 
-/* Multiply-adds x2 of one forward pass per sample (backward is ~2x this). */
+/* Multiply-adds x2 of this rank's share of one forward pass per sample
+ * (backward is ~2x this); summed over the model group: the model's. */
 double h2_model_flops(const h2_model *m);
+/* The part of it above level p (coarse maps and transfers this rank owns):
+ * at most one box's, whatever P_m. */
+double h2_model_coarse_flops(const h2_model *m);
 int64_t h2_model_activation_bytes(const h2_model *m);
 
 #endif
