@@ -157,9 +157,13 @@ case "$CASE" in
         --batch-size 16 --checkpoint-every 1 --checkpoint ck.h5 in.h5 > k.out 2> k.err &
       pid=$!
       sleep "$delay"
-      kill -9 -- "-$pid" 2>/dev/null || true   # the launcher and every rank at once
+      # the launcher and every rank at once: Open MPI puts each rank in a
+      # process group of its own (a killed mpirun's ranks ran on for up to a
+      # second, finishing a write), so kill the whole session setsid made
+      pkill -KILL -s "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do pgrep -g "$pid" > /dev/null || break; sleep 0.1; done
+      for _ in $(seq 50); do pgrep -s "$pid" > /dev/null || break; sleep 0.1; done
+      ! pgrep -s "$pid" > /dev/null || fail "kill $k: processes of the killed job still run"
       ntmp=$(find . -maxdepth 1 -name 'ck.h5.tmp.*' | wc -l)
       [ "$ntmp" -gt "$maxtmp" ] && maxtmp=$ntmp
       [ "$ntmp" -gt 0 ] && midwrite=$((midwrite + 1))
