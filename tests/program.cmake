@@ -76,7 +76,46 @@ set(h2nn_bad_input_cases
   resume_auto_damaged        2
   resume_auto_foreign        2
   resume_auto_foreign        3
-  checkpoint_backwards       2)
+  checkpoint_backwards       2
+  # hostile input and faults: each defect of the probe keeps a case
+  huge_declared              2
+  root_group_damaged         2
+  root_group_damaged         3
+  fifo_input                 2
+  uint8_samples              2
+  attr_string_leaf_size      2
+  attr_string_lr             2
+  attr_compound_rank         2
+  leaf_size_2p31             2
+  leaf_size_2p32_80          2
+  synthetic_2p32             2
+  iterations_int64_max       2
+  eta_subnormal              2
+  checkpoint_fifo            2
+  checkpoint_chardev         2
+  checkpoint_is_input        2
+  checkpoint_is_input_link   2
+  predict_output_is_checkpoint 2
+  predict_output_is_input    2
+  ckpt_activation_array      2
+  ckpt_points_extra_cols     2
+  ckpt_points_2n_rows        2
+  ckpt_history_2d            2
+  ckpt_history_scalar        2
+  ckpt_step_negative         2
+  ckpt_n_huge                2
+  ckpt_leaf_size_0           2
+  ckpt_leaf_size_neg         2
+  ckpt_leaf_size_string      2
+  ckpt_close_hidden_neg      2
+  ckpt_output_scale_inf      2
+  ckpt_nan_weights           2
+  ckpt_inf_leaf_v            2
+  ckpt_adam_v_negative       3
+  predict_ckpt_output_mean_2d 2
+  predict_ckpt_activation_array 2
+  predict_ckpt_nan_weights   2)
+
 list(LENGTH h2nn_bad_input_cases h2nn_n)
 math(EXPR h2nn_last "${h2nn_n} - 1")
 foreach(i RANGE 0 ${h2nn_last} 2)
@@ -150,3 +189,11 @@ h2nn_program_test(python_predict python_predict.sh 120 ${h2nn_python})
 h2nn_program_test(accuracy_resume accuracy_resume.sh 360)
 h2nn_check_test(test_validation test_validation.c h2nn_app)
 h2nn_program_test(auto_choices auto_choices.sh 180)
+
+# --- faults: locks, divergence, h5py strings, a full disk, SIGKILL during checkpoints
+foreach(case lock diverge vlen_attr history_huge rename_fails disk_full)
+  h2nn_program_test(faults_${case} faults.sh 180 ${case})
+  set_tests_properties(faults_${case} PROPERTIES FIXTURES_REQUIRED h2nn_bad_input SKIP_RETURN_CODE 77)
+endforeach()
+h2nn_program_test(faults_sigkill faults.sh 300 sigkill 20)
+set_tests_properties(faults_sigkill PROPERTIES FIXTURES_REQUIRED h2nn_bad_input)

@@ -66,5 +66,6 @@ int main(int argc, char **argv) {
   if (!err) err = run(argc, argv, MPI_COMM_WORLD, &interrupted);
   if (err) h2_error_report(MPI_COMM_WORLD, "h2nn_mpi");
   MPI_Finalize();
-  return err ? EXIT_FAILURE : interrupted ? H2_EXIT_INTERRUPTED : EXIT_SUCCESS;
+  /* exit statuses (README): 0 finished, 1 error, 3 interrupted (resumable), 4 training diverged */
+  return err == H2_EDIVERGED ? 4 : err ? EXIT_FAILURE : interrupted ? H2_EXIT_INTERRUPTED : EXIT_SUCCESS;
 }

@@ -5,6 +5,7 @@
 #include "h2nn/app/options.h"
 
 #include <float.h>
+#include <limits.h>
 #include <stddef.h>
 
 #define OFF(f) offsetof(h2_options, f)
@@ -12,7 +13,7 @@
 
 static const h2_opt_spec opts[] = {
     /* model */
-    {"leaf-size", H2_OPT_INT, "80", "K", "points per leaf box at most (1..N)", OFF(leaf_size), 1, 1, BIG},
+    {"leaf-size", H2_OPT_INT, "80", "K", "points per leaf box at most (1..N)", OFF(leaf_size), 1, 1, INT_MAX},
     {"rank", H2_OPT_INT, "8", "R", "coefficients per box on the far levels", OFF(rank), 1, 1, 4096},
     {"zeta", H2_OPT_INT, "3", "Z", "layers in each block-sparse map G_l", OFF(zeta), 1, 1, 64},
     {"eta", H2_OPT_REAL, "0.75", "E", "admissibility: boxes are far when dist >= eta * max width", OFF(eta), 1, DBL_MIN, BIG},
@@ -52,7 +53,7 @@ static const h2_opt_spec opts[] = {
     {"predict", H2_OPT_STRING, NULL, "CKPT", "apply checkpoint CKPT to INPUT's /test/input and write --output", OFF(predict), 0, 0, 0},
     {"output", H2_OPT_STRING, NULL, "FILE", "prediction file written by --predict", OFF(output), 0, 0, 0},
     {"all", H2_OPT_FLAG, NULL, NULL, "with --predict: also predict /train/input", OFF(all), 0, 0, 0},
-    {"synthetic", H2_OPT_INT, "0", "N", "benchmark: train on random data on a uniform grid of about N points (no input file)", OFF(synthetic), 0, 0, 1e10},
+    {"synthetic", H2_OPT_INT, "0", "N", "benchmark: train on random data on a uniform grid of about N points (no input file)", OFF(synthetic), 0, 0, 1 << 30},
     {"dim", H2_OPT_INT, "1", "D", "with --synthetic: dimension of the grid (1, 2 or 3)", OFF(dim), 0, 1, 3},
     {"synthetic-samples", H2_OPT_INT, "4096", "S", "with --synthetic: training samples (generated on the fly)", OFF(synthetic_samples), 0, 1, BIG},
     {"isa", H2_OPT_STRING, NULL, "SET", "kernel set: generic, avx2, avx512 or auto (default: the environment variable H2NN_ISA, else auto = the fastest this CPU runs); a set the CPU cannot run is an error", OFF(isa), 0, 0, 0},

@@ -114,7 +114,9 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
   H2_MPI(MPI_Comm_size(world, &size));
   H2_CHECK(opt->output && *opt->output, H2_EINPUT, "--predict needs --output PRED.h5");
   H2_CHECK(input, H2_EINPUT, "--predict needs an input file (h2nn_mpi --predict CKPT --output PRED INPUT.h5)");
-  H2_TRY(h2_error_sync(world, rank == 0 ? h2_check_output_path(opt->output, "--output") : 0));
+  /* never write over the checkpoint or the input (same device and inode, whatever the names) */
+  const char *inputs[2] = {opt->predict, input};
+  H2_TRY(h2_error_sync(world, rank == 0 ? h2_check_output_path(opt->output, "--output", inputs, 2) : 0));
   H2_TRY(h2_operator_open(&p->op, opt->predict, world));
   H2_TRY(h2_input_open_flags(&p->in, input, world, H2_INPUT_PREDICT));
   p->in_open = 1;
@@ -123,15 +125,21 @@ static int predict_body(predictor *p, const h2_options *opt, const char *input, 
   int err = h2_ckpt_check_geometry(&p->op.h, opt->predict, p->in.points, (int)p->in.N, p->in.d, input);
   H2_TRY(h2_error_sync(world, err ? err : predict_alloc(p, count, size)));
   h2_h5_atomic a;
-  H2_TRY(h2_h5_atomic_create(&a, opt->output, "prediction file", world));
+  double bytes = 4.0 * (double)p->in.N * (double)(count[H2_SET_TEST] + (opt->all ? count[H2_SET_TRAIN] : 0));
+  H2_TRY(h2_h5_atomic_create_sized(&a, opt->output, "prediction file", 1.05 * bytes + 1048576.0, world));
   err = predict_write(p, a.file, opt, input, count, world, &test_err, &samples, &have_err);
   H2_TRY(h2_h5_atomic_finish(&a, err));
   if (rank != 0) return 0;
   if (!opt->quiet)
     printf("h2nn_mpi: predicted %lld samples with %s in %.2f s -> %s%s\n", (long long)samples, opt->predict,
            MPI_Wtime() - t0, opt->output, have_err ? "" : " (no /test/output: no error reported)");
-  if (have_err) printf("{\"mode\":\"predict\",\"samples\":%lld,\"test_error\":%.8g}\n", (long long)samples, test_err);
-  else printf("{\"mode\":\"predict\",\"samples\":%lld,\"test_error\":null}\n", (long long)samples);
+  /* valid JSON always: null where there is no finite error, "status" says why */
+  if (have_err && isfinite(test_err))
+    printf("{\"mode\":\"predict\",\"status\":\"finished\",\"samples\":%lld,\"test_error\":%.8g}\n",
+           (long long)samples, test_err);
+  else
+    printf("{\"mode\":\"predict\",\"status\":\"%s\",\"samples\":%lld,\"test_error\":null}\n",
+           have_err ? "non_finite_error" : "no_test_output", (long long)samples);
   fflush(stdout);
   return 0;
 }

@@ -83,16 +83,11 @@ static int apply_file_attributes(h2_options *opt, const int *set, h2_data *ds) {
   return 0;
 }
 
-/* A file we will create at the end of a long run: its directory must be
- * writable and the path must not be a directory (checked before training). */
-int h2_check_output_path(const char *path, const char *option) {
-  struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-    H2_FAIL(H2_EINPUT, "%s %s: is a directory (expected a file name)", option, path);
-  char dir[4096];
-  h2_path_dir(path, dir, sizeof dir);
-  if (access(dir, W_OK) != 0)
-    H2_FAIL(H2_EINPUT, "%s %s: directory %s is not writable or does not exist", option, path, dir);
+/* A file we will create at the end of a long run: checked before training
+ * (h2_output_check: a regular file or a new name, a writable directory, not
+ * one of the inputs). */
+int h2_check_output_path(const char *path, const char *option, const char *const *inputs, int ninputs) {
+  H2_TRY(h2_output_check(path, option, inputs, ninputs));
   return 0;
 }
 
@@ -244,6 +239,7 @@ static int fit_kernel_scale(h2_trainer *tr) {
 
 int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, const char *input, MPI_Comm world) {
   memset(tr, 0, sizeof *tr);
+  tr->lock.fd = -1;
   tr->opt = *opt_in;
   tr->comm.world = world;
   tr->t_start = MPI_Wtime();
@@ -304,7 +300,12 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   if (!err && opt->batch_size > ds->count[0])
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--batch-size %lld is larger than the training set (%lld samples%s%s)",
                        (long long)opt->batch_size, (long long)ds->count[0], ds->path ? " in " : "", ds->path ? ds->path : "");
-  if (!err && opt->checkpoint && *opt->checkpoint && rank == 0) err = h2_check_output_path(opt->checkpoint, "--checkpoint");
+  if (!err && opt->checkpoint && *opt->checkpoint && rank == 0) {
+    /* --resume CK --checkpoint CK continues in place; the data file is never an output */
+    const char *inputs[1] = {input};
+    err = h2_check_output_path(opt->checkpoint, "--checkpoint", inputs, input ? 1 : 0);
+    if (!err) err = h2_lock_acquire(opt->checkpoint, &tr->lock);
+  }
   H2_TRY(h2_error_sync(world, err));
 
   int nleaves = 1 << h2_tree_depth(ds->N, cfg.leaf_size);
@@ -357,6 +358,7 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
     tr->time_before = hdr.wall_time;
     h2_ckpt_header_free(&hdr);
     H2_TRY(err);
+    if (tr->hist.n > 0 && isfinite(tr->hist.loss[0]) && tr->hist.loss[0] > 0) tr->loss_ref = tr->hist.loss[0];
   }
   H2_TRY(h2_accuracy_setup(tr, set));
   /* parameters of the model: every row has one owner in the group */
@@ -399,14 +401,51 @@ static void adam_on_slice(void *ctx, int64_t off, real *g, int64_t n) {
   h2_adam_update(&tr->adam, tr->params + off, g, tr->m1 + off, tr->v1 + off, n);
 }
 
-static int check_loss(double loss, int64_t it) {
+/* Divergence: a non-finite loss, or one grown beyond 1e6 times the run's
+ * first loss (an error of 1e18 is not training). */
+#define H2_EXPLODE_FACTOR 1e6
+static int check_loss(h2_trainer *tr, double loss, int64_t it) {
 #ifdef H2NN_SIMULATE
-  (void)loss, (void)it; /* simulation build: shared buffers hold arbitrary numbers, the loss means nothing */
+  (void)tr, (void)loss, (void)it; /* simulation build: shared buffers hold arbitrary numbers, the loss means nothing */
   return 0;
 #endif
   if (!isfinite(loss))
-    H2_FAIL(H2_ENUM, "training diverged: the loss is %g at iteration %lld (try a smaller --lr)", loss, (long long)it + 1);
+    H2_FAIL(H2_EDIVERGED, "training diverged: the loss is %g at iteration %lld (try a smaller --lr)", loss,
+            (long long)it + 1);
+  if (!(tr->loss_ref > 0)) tr->loss_ref = loss;
+  if (tr->loss_ref > 0 && loss > H2_EXPLODE_FACTOR * tr->loss_ref)
+    H2_FAIL(H2_EDIVERGED,
+            "training diverged: the loss %g at iteration %lld is more than %g times the initial loss %g (try a "
+            "smaller --lr)", loss, (long long)it + 1, H2_EXPLODE_FACTOR, tr->loss_ref);
   return 0;
+}
+
+/* Collective over world: every parameter and Adam moment finite?  Checked
+ * before every checkpoint write and at the end: a NaN checkpoint never
+ * replaces a good one. */
+static int check_finite_state(h2_trainer *tr) {
+  int64_t n = tr->model.nparams, bad = -1;
+  const real *arr[3] = {tr->params, tr->m1, tr->v1};
+  static const char *const what[3] = {"parameters", "Adam first moments", "Adam second moments"};
+  int which = -1;
+  for (int a = 0; a < 3 && bad < 0; a++) {
+    real acc = 0;
+    for (int64_t i = 0; i < n; i++) acc += arr[a][i] * (real)0; /* NaN or Inf anywhere makes acc NaN */
+    if (acc != acc) {
+      which = a;
+      for (int64_t i = 0; i < n && bad < 0; i++)
+        if (!isfinite(arr[a][i])) bad = i;
+    }
+  }
+  int flag = which, any = -1;
+  MPI_Allreduce(&flag, &any, 1, MPI_INT, MPI_MAX, tr->comm.world);
+  if (any < 0) return 0;
+  const char *ck = tr->opt.checkpoint && *tr->opt.checkpoint ? tr->opt.checkpoint : NULL;
+  int err = h2_error_set(__FILE__, __LINE__, H2_EDIVERGED,
+                         "training diverged: non-finite %s after iteration %lld (try a smaller --lr)%s%s%s",
+                         what[any], (long long)tr->adam.step, ck ? "; not checkpointed, " : "", ck ? ck : "",
+                         ck ? " keeps the last good state" : "");
+  return h2_error_sync(tr->comm.world, err);
 }
 
 static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
@@ -426,7 +465,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
   const int fused = tr->comm.pd == 1;
   const h2_grad_hook hook = {adam_on_slice, tr};
   if (fused) {
-    H2_TRY(check_loss(loss, it));
+    H2_TRY(check_loss(tr, loss, it));
     h2_adam_begin(&tr->adam);
     h2_model_backward(m, tr->params, NULL, (int)tr->b_local, 0, &hook);
   } else {
@@ -443,7 +482,7 @@ static int train_step(h2_trainer *tr, int64_t it, double *loss_out) {
                     (!fused ? (double)(m->nparams + 1) * sizeof(real) : 0);
   *loss_out = fused ? loss : tr->grads[m->nparams];
   if (!fused) {
-    H2_TRY(check_loss(*loss_out, it));
+    H2_TRY(check_loss(tr, *loss_out, it));
     h2_adam_step(&tr->adam, tr->params, tr->grads, tr->m1, tr->v1, m->nparams);
   }
   if (tr->ema) h2_ema_update(tr->ema, tr->params, m->nparams, h2_ema_decay_at(tr->opt.ema, tr->adam.step));
@@ -490,6 +529,7 @@ static void fmt_time(double s, char *buf, size_t n) {
 }
 
 int h2_trainer_checkpoint(h2_trainer *tr, const char *path) {
+  H2_TRY(check_finite_state(tr)); /* never a non-finite state on disk */
   double t0 = MPI_Wtime();
   const h2_ckpt_header hd = {.points = tr->data.points, .input_scale = tr->data.input_scale,
                              .output_scale = tr->data.output_scale, .output_mean = tr->data.output_mean,
@@ -497,7 +537,9 @@ int h2_trainer_checkpoint(h2_trainer *tr, const char *path) {
   h2_ckpt_attr attrs[H2_ACC_NATTRS];
   h2_ckpt_state st = {.model = &tr->model, .params = tr->params, .m1 = tr->m1, .v1 = tr->v1, .adam = &tr->adam,
                       .hist = &tr->hist, .batch_size = tr->opt.batch_size, .writer = tr->comm.drank == 0,
-                      .writer_repl = tr->comm.drank == 0 && tr->comm.mrank == 0};
+                      .writer_repl = tr->comm.drank == 0 && tr->comm.mrank == 0,
+                      /* the run holds --checkpoint's lock (h2_lock), not the --keep-best file's */
+                      .path_locked = path == tr->opt.checkpoint};
   h2_accuracy_ckpt_state(tr, &st, attrs); /* schedule, averaged weights, validation bookkeeping */
   /* a signal during the write only sets its flag (and interrupts no system
    * call of the writer); it is handled at the next iteration boundary */
@@ -646,6 +688,8 @@ int h2_trainer_run(h2_trainer *tr) {
     H2_TRY(h2_trainer_evaluate(tr, H2_SET_TEST, 0, &tr->test_error));
   }
   if (o->checkpoint && *o->checkpoint && tr->ckpt_written != it) H2_TRY(checkpoint_now(tr));
+  /* (checkpoint_now checks the state is finite; without a checkpoint it is checked here) */
+  if (!(o->checkpoint && *o->checkpoint)) H2_TRY(check_finite_state(tr));
   if (tr->stopped && tr->comm.rank == 0) { /* one line saying why, on stderr even with --quiet */
     const char *sig = h2_signals_name(tr->stop_events);
     char why[160];
@@ -662,6 +706,12 @@ int h2_trainer_run(h2_trainer *tr) {
 }
 
 /* ------------------------------------------------------------ report */
+
+/* A number for the JSON line: %.8g, or null when not finite (JSON has no NaN). */
+static void json_number(double v, char *buf, size_t size) {
+  if (isfinite(v)) snprintf(buf, size, "%.8g", v);
+  else snprintf(buf, size, "null");
+}
 
 void h2_trainer_report(h2_trainer *tr) {
   const h2_comms *c = &tr->comm;
@@ -714,16 +764,21 @@ void h2_trainer_report(h2_trainer *tr) {
     printf("h2nn_mpi: peak memory %.1f MB summed over ranks (max %.1f MB per rank)\n", rss_sum, rss_max);
     if (tr->opt.checkpoint && *tr->opt.checkpoint) printf("h2nn_mpi: checkpoint written to %s\n", tr->opt.checkpoint);
   }
-  printf("{\"mode\":\"train\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"isa\":\"%s\",\"params\":%lld,"
-         "\"iterations\":%lld,"
-         "\"train_error\":%.8g,\"test_error\":%.8g,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
+  /* valid JSON always: a non-finite number is null, and "status" says why */
+  char tre[32], tee[32];
+  json_number(tr->train_error, tre, sizeof tre);
+  json_number(tr->test_error, tee, sizeof tee);
+  int finite = isfinite(tr->train_error) && isfinite(tr->test_error);
+  printf("{\"mode\":\"train\",\"status\":\"%s\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"isa\":\"%s\","
+         "\"params\":%lld,\"iterations\":%lld,"
+         "\"train_error\":%s,\"test_error\":%s,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
          "\"gflops_compute\":%.3f,"
          "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"coarse_flops_per_iteration_max_rank\":%.0f,"
          "\"coarse_bytes_per_iteration_max_rank\":%.0f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
          "\"data_ms\":%.4f,\"compute_ms\":%.4f,\"wait_ms\":%.4f,\"allreduce_ms\":%.4f,\"optim_ms\":%.4f,\"stopped\":\"%s\"}\n",
-         tr->data.N, tr->data.d, c->size, c->pm, h2_kernels_get()->name, (long long)tr->nparams_global,
-         (long long)tr->adam.step, tr->train_error, tr->test_error, wall, ms, gflops, gflops_compute, bytes_iter,
-         comm_share, coarse_max[0], coarse_max[1], rss_sum, rss_max,
+         !finite ? "non_finite_error" : tr->stopped ? "interrupted" : "finished", tr->data.N, tr->data.d, c->size, c->pm,
+         h2_kernels_get()->name, (long long)tr->nparams_global, (long long)tr->adam.step, tre, tee, wall, ms, gflops,
+         gflops_compute, bytes_iter, comm_share, coarse_max[0], coarse_max[1], rss_sum, rss_max,
          /* per training iteration, max over ranks (wait_ms: halo/coarse waits inside compute_ms) */
          PER_IT(phase[H2_PH_DATA]), PER_IT(phase[H2_PH_COMPUTE]), PER_IT(halo_wait_max), PER_IT(phase[H2_PH_ALLREDUCE]),
          PER_IT(phase[H2_PH_OPTIM]),
@@ -741,5 +796,7 @@ void h2_trainer_free(h2_trainer *tr) {
   h2_model_free(&tr->model);
   h2_data_free(&tr->data);
   comms_free(&tr->comm);
+  h2_lock_release(&tr->lock);
   memset(tr, 0, sizeof *tr);
+  tr->lock.fd = -1;
 }

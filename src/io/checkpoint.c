@@ -10,6 +10,7 @@
 #include "h2nn/io/checkpoint.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +33,17 @@ typedef struct {
  * pack(i..) converts the model layout to file order (write) and back (read). */
 typedef void (*convert_fn)(const void *ctx, int to_file, float *file_part, real *model_part);
 
-/* Read [g0, g0 + n) of vector NAME, which must have G values. */
+/* Read [g0, g0 + n) of vector NAME, which must have G values: the
+ * validated reader (float, exactly G values: a 2-D dataset is refused),
+ * then the values (finite; Adam's second moments, squares, not negative). */
 static int read_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_t n, float *buf) {
-  h2_h5_info info;
-  H2_TRY(h2_h5_dataset_info(io->file, name, &info, NULL));
-  H2_CHECK(info.ndims == 1 && info.dims[0] == G, H2_EINPUT,
-           "%s: %s has %lld values, expected %lld for this model (damaged or another model)", io->path, name,
-           (long long)(info.ndims ? info.dims[0] : 0), (long long)G);
-  return h2_h5_read_rows(io->file, name, H2_H5_F32, g0, n, buf);
+  H2_TRY(h2_h5_read_part(io->file, name, H2_H5_F32, G, 1, g0, n, buf));
+  const int moment2 = !strncmp(name, "/optimizer/v/", 13);
+  for (int64_t i = 0; i < n; i++)
+    H2_CHECK(isfinite(buf[i]) && !(moment2 && buf[i] < 0), H2_EINPUT,
+             "%s: dataset %s: value %lld is %g (%s; damaged checkpoint)", io->path, name, (long long)(g0 + i),
+             (double)buf[i], !isfinite(buf[i]) ? "expected finite values" : "Adam second moments cannot be negative");
+  return 0;
 }
 
 static int io_vector(io_ctx *io, const char *name, int64_t G, int64_t g0, int64_t n, int replicated, real *local,
@@ -240,8 +244,23 @@ static int write_body(io_ctx *io, const h2_ckpt_header *hd, const h2_ckpt_state 
 }
 
 int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, const char *path, MPI_Comm comm) {
+  /* the file's size, over-estimated: replica 0's parameters and both Adam
+   * moments (float32), the geometry, the patterns and history, HDF5's
+   * metadata; reserved before HDF5 writes anything (h5atomic.h) */
+  const h2_model *m = state->model;
+  double mine = state->writer ? 3.0 * 4.0 * (double)m->nparams : 0, params = 0;
+  H2_MPI(MPI_Allreduce(&mine, &params, 1, MPI_DOUBLE, MPI_SUM, comm));
+  double bytes = params + (double)m->N * (8.0 * m->d + 16.0) + 8.0 * (double)((int64_t)1 << m->L) +
+                 40.0 * (double)state->hist->n + 16.0 * (double)m->close.pat->nnz * (m->L + 1) + 1048576.0;
+  /* with the path's lock held, every PATH.tmp.<pid>.<k> is a killed
+   * writer's: removed before this write, so none outlives it even if this
+   * process is killed between its rename and the cleanup after it */
+  int rank;
+  H2_MPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0 && state->path_locked) h2_h5_remove_stale_tmp(path, 1);
   h2_h5_atomic a;
-  H2_TRY(h2_error_sync(comm, h2_h5_atomic_create(&a, path, "checkpoint", comm)));
+  H2_TRY(h2_error_sync(comm, h2_h5_atomic_create_sized(&a, path, "checkpoint", 1.1 * bytes, comm)));
+  a.exclusive = state->path_locked;
   io_ctx io = {.file = a.file, .comm = comm, .write = 1, .path = path, .writer = state->writer,
                .writer_repl = state->writer_repl};
   return h2_h5_atomic_finish(&a, write_body(&io, header, state));
@@ -249,22 +268,39 @@ int h2_ckpt_write(const h2_ckpt_header *header, const h2_ckpt_state *state, cons
 
 /* ------------------------------------------------------------------ read */
 
-/* /model's attributes into h (configuration, geometry, normalisation). */
+/* /model's attributes into h (configuration, geometry, normalisation):
+ * every integer range-checked in 64 bits before it is narrowed, every real
+ * finite and positive; each refusal names the file and the attribute. */
 static int read_model_attrs(hid_t g, const char *path, h2_ckpt_header *h) {
-  const char *need[] = {"format_version", "N", "d", "rank", "zeta", "leaf_size", "close_hidden", "far_hidden", "seed"};
+  static const struct { const char *name; int64_t lo, hi; } need[] = {
+      {"format_version", H2_CKPT_FORMAT, H2_CKPT_FORMAT}, {"N", 2, INT32_MAX}, {"d", 1, 3}, {"rank", 1, 4096},
+      {"zeta", 1, 64}, {"leaf_size", 1, INT32_MAX}, {"close_hidden", 0, 1000000}, {"far_hidden", 0, 1000000},
+      {"seed", 0, INT64_MAX}};
   int64_t v[9] = {0};
   int found = 0;
   for (int i = 0; i < 9; i++) {
-    H2_TRY(h2_h5_attr_read_int64(g, need[i], &v[i], &found));
-    H2_CHECK(found, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)", path, need[i]);
+    H2_TRY(h2_h5_attr_read_int64(g, need[i].name, &v[i], &found));
+    H2_CHECK(found, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)", path, need[i].name);
+    if (i == 0)
+      H2_CHECK(v[0] == H2_CKPT_FORMAT, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
+               (long long)v[0], H2_CKPT_FORMAT);
+    int64_t hi = i == 5 ? v[1] : need[i].hi; /* leaf_size <= N */
+    H2_CHECK(v[i] >= need[i].lo && v[i] <= hi, H2_EINPUT,
+             "%s: /model attribute %s = %lld is out of range (expected %lld..%lld; damaged checkpoint)", path,
+             need[i].name, (long long)v[i], (long long)need[i].lo, (long long)hi);
   }
-  H2_CHECK(v[0] == H2_CKPT_FORMAT, H2_EINPUT, "%s: checkpoint format %lld, this program reads %d", path,
-           (long long)v[0], H2_CKPT_FORMAT);
+  struct { const char *name; double *value; } reals[] = {
+      {"eta", &h->cfg.eta}, {"input_scale", &h->input_scale}, {"output_scale", &h->output_scale}};
+  for (int i = 0; i < 3; i++) {
+    H2_TRY(h2_h5_attr_read_double(g, reals[i].name, reals[i].value, &found));
+    H2_CHECK(found, H2_EINPUT, "%s: /model has no attribute %s (not an h2nn checkpoint?)", path, reals[i].name);
+    H2_CHECK(isfinite(*reals[i].value) && *reals[i].value > 0, H2_EINPUT,
+             "%s: /model attribute %s = %g: expected a finite positive number (damaged checkpoint)", path,
+             reals[i].name, *reals[i].value);
+  }
   char act[32] = "";
-  H2_TRY(h2_h5_attr_read_double(g, "eta", &h->cfg.eta, &found));
-  H2_TRY(h2_h5_attr_read_double(g, "input_scale", &h->input_scale, &found));
-  H2_TRY(h2_h5_attr_read_double(g, "output_scale", &h->output_scale, &found));
   H2_TRY(h2_h5_attr_read_string(g, "activation", act, sizeof act, &found));
+  H2_CHECK(found, H2_EINPUT, "%s: /model has no attribute activation (not an h2nn checkpoint?)", path);
   h->N = (int)v[1];
   h->d = (int)v[2];
   h->cfg.rank = (int)v[3];
@@ -273,9 +309,17 @@ static int read_model_attrs(hid_t g, const char *path, h2_ckpt_header *h) {
   h->cfg.close_hidden = (int)v[6];
   h->cfg.far_hidden = (int)v[7];
   h->cfg.seed = (uint64_t)v[8];
-  H2_TRY(h2_activation_from_name(act, &h->cfg.activation));
-  H2_CHECK(h->N >= 1 && h->d >= 1 && h->d <= 3 && h->input_scale > 0 && h->output_scale > 0, H2_EINPUT,
-           "%s: damaged checkpoint (invalid /model attributes)", path);
+  H2_CHECK(h2_activation_from_name(act, &h->cfg.activation) == 0, H2_EINPUT,
+           "%s: /model attribute activation = '%s': not an activation of this program (relu, tanh, linear)", path,
+           act);
+  return 0;
+}
+
+/* Every value of a float64 array finite (NAME for the message). */
+static int check_finite_f64(const double *x, int64_t n, const char *path, const char *name) {
+  for (int64_t i = 0; i < n; i++)
+    H2_CHECK(isfinite(x[i]), H2_EINPUT, "%s: dataset %s: value %lld is %g (damaged checkpoint)", path, name,
+             (long long)i, x[i]);
   return 0;
 }
 
@@ -290,11 +334,13 @@ static int read_header_body(hid_t f, const char *path, h2_ckpt_header *h) {
   h2_h5_group_close(&g);
   H2_TRY(err);
   H2_TRY(H2_MALLOC(h->points, (int64_t)h->N * h->d));
-  H2_TRY(h2_h5_read_rows(f, "/model/points", H2_H5_F64, 0, h->N, h->points));
+  H2_TRY(h2_h5_read_exact(f, "/model/points", H2_H5_F64, h->N, h->d, h->points));
+  H2_TRY(check_finite_f64(h->points, (int64_t)h->N * h->d, path, "/model/points"));
   H2_TRY(h2_h5_exists(f, "/model/output_mean", &exists));
   if (exists) {
     H2_TRY(H2_MALLOC(h->output_mean, h->N));
-    H2_TRY(h2_h5_read_rows(f, "/model/output_mean", H2_H5_F64, 0, h->N, h->output_mean));
+    H2_TRY(h2_h5_read_exact(f, "/model/output_mean", H2_H5_F64, h->N, 1, h->output_mean));
+    H2_TRY(check_finite_f64(h->output_mean, h->N, path, "/model/output_mean"));
   }
   H2_TRY(h2_h5_exists(f, "/optimizer", &exists));
   if (!exists) return 0;
@@ -302,7 +348,14 @@ static int read_header_body(hid_t f, const char *path, h2_ckpt_header *h) {
   err = h2_h5_attr_read_int64(g, "step", &h->step, &found);
   if (!err) err = h2_h5_attr_read_double(g, "wall_time", &h->wall_time, &found);
   h2_h5_group_close(&g);
-  return err;
+  H2_TRY(err);
+  H2_CHECK(h->step >= 0 && h->step <= ((int64_t)1 << 53), H2_EINPUT,
+           "%s: /optimizer attribute step = %lld is out of range (expected 0..2^53; damaged checkpoint)", path,
+           (long long)h->step);
+  H2_CHECK(isfinite(h->wall_time) && h->wall_time >= 0, H2_EINPUT,
+           "%s: /optimizer attribute wall_time = %g: expected a finite time >= 0 (damaged checkpoint)", path,
+           h->wall_time);
+  return 0;
 }
 
 int h2_ckpt_read_header(const char *path, MPI_Comm comm, h2_ckpt_header *h) {
@@ -351,6 +404,10 @@ static int read_state_body(io_ctx *io, const h2_model *m, real *params, real *m1
     int err = h2_h5_attr_read_int64(o, "step", &adam->step, &found);
     h2_h5_group_close(&o);
     H2_TRY(err);
+    H2_CHECK(found, H2_EINPUT, "%s: /optimizer has no attribute step (damaged checkpoint)", io->path);
+    H2_CHECK(adam->step >= 0 && adam->step <= ((int64_t)1 << 53), H2_EINPUT,
+             "%s: /optimizer attribute step = %lld is out of range (expected 0..2^53; damaged checkpoint)", io->path,
+             (long long)adam->step);
   }
   if (hist) H2_TRY(h2_history_read(io->file, io->path, hist));
   return 0;

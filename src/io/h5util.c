@@ -5,15 +5,20 @@
  * turned into an h2 error whose message names the file and the object; the
  * HDF5 error stack is never printed, only its innermost description is
  * quoted. */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE /* S_ISSOCK */
+#endif
 #include "h2nn/io/h5util.h"
 
 #include "h2nn/util/error.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Largest number of bytes one rank moves in one H5Dwrite round. */
@@ -38,10 +43,32 @@ static herr_t reason_cb(unsigned n, const H5E_error2_t *e, void *data) {
 static const char *h5_reason(char *buf, size_t size) {
   h5_reason_ctx c = {buf, size};
   buf[0] = 0;
+  int e = errno; /* the system's reason, when the failing call left one (callers zero errno first) */
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, reason_cb, &c);
   H5Eclear2(H5E_DEFAULT);
   if (!buf[0]) snprintf(buf, size, "unknown HDF5 failure");
+  if (e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO || e == EROFS) {
+    size_t n = strlen(buf);
+    if (n + 8 < size) snprintf(buf + n, size - n, ": %s", strerror(e));
+  }
   return buf;
+}
+
+/* After a failed write: MPI-IO does not keep errno, so look at the file
+ * system itself and say "No space left on device" when it is (almost)
+ * full, or the quota is exhausted. */
+static void append_disk_reason(const char *fname, char *buf, size_t size) {
+  if (strstr(buf, strerror(ENOSPC))) return;
+  char dir[4096];
+  h2_path_dir(fname, dir, sizeof dir);
+  struct statvfs v;
+  if (statvfs(dir, &v) != 0) return;
+  double avail = (double)v.f_bavail * (double)v.f_frsize, total = (double)v.f_blocks * (double)v.f_frsize;
+  if (avail < 1048576.0 || avail < 0.001 * total || (v.f_favail == 0 && v.f_files > 0)) {
+    size_t n = strlen(buf);
+    if (n + 8 < size)
+      snprintf(buf + n, size - n, ": %s (%.0f bytes free on the file system of %.200s)", strerror(ENOSPC), avail, dir);
+  }
 }
 
 void h2_h5_filename(hid_t obj, char *buf, size_t size) {
@@ -100,10 +127,10 @@ const char *h2_h5_info_typename(const h2_h5_info *info) {
       if (info->size == 16) return "float128";
       return "float (unusual size)";
     case H2_H5_CLASS_INTEGER:
-      if (info->size == 1) return "int8";
-      if (info->size == 2) return "int16";
-      if (info->size == 4) return "int32";
-      if (info->size == 8) return "int64";
+      if (info->size == 1) return info->is_unsigned ? "uint8" : "int8";
+      if (info->size == 2) return info->is_unsigned ? "uint16" : "int16";
+      if (info->size == 4) return info->is_unsigned ? "uint32" : "int32";
+      if (info->size == 8) return info->is_unsigned ? "uint64" : "int64";
       return "integer (unusual size)";
     case H2_H5_CLASS_STRING: return "string";
     case H2_H5_CLASS_OTHER: break;
@@ -118,6 +145,29 @@ static h2_h5_class class_of(hid_t type) {
     case H5T_STRING: return H2_H5_CLASS_STRING;
     default: return H2_H5_CLASS_OTHER;
   }
+}
+
+/* A numeric type's bit layout inside its bytes: HDF5's conversions trust it,
+ * and a damaged one (precision or offset past the value's size, float fields
+ * outside it) made H5Aread crash with SIGBUS in its bit copy (fuzzing,
+ * docs/reliability.md).  0 when plausible, else -1 with a description. */
+static int numeric_layout(hid_t type, char *why, size_t wsize) {
+  H5T_class_t c = H5Tget_class(type);
+  if (c != H5T_INTEGER && c != H5T_FLOAT) return 0;
+  size_t size = H5Tget_size(type), prec = H5Tget_precision(type);
+  int off = H5Tget_offset(type);
+  size_t bits = 8 * size;
+  int bad = size == 0 || size > 16 || prec == 0 || off < 0 || (size_t)off + prec > bits;
+  if (!bad && c == H5T_FLOAT) {
+    size_t spos, epos, esize, mpos, msize;
+    bad = H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0 || spos >= bits || esize == 0 ||
+          msize == 0 || epos + esize > bits || mpos + msize > bits;
+  }
+  H5Eclear2(H5E_DEFAULT);
+  if (!bad) return 0;
+  snprintf(why, wsize, "a damaged %s type (%zu bytes, precision %zu, offset %d)",
+           c == H5T_FLOAT ? "floating-point" : "integer", size, prec, off);
+  return -1;
 }
 
 /* ------------------------------------------------------------------ files */
@@ -151,12 +201,35 @@ static int check_read_path(const char *path) {
     H2_FAIL(H2_EINPUT, "%s: %s", path, strerror(errno));
   }
   H2_CHECK(!S_ISDIR(st.st_mode), H2_EINPUT, "%s: is a directory, expected an HDF5 file", path);
+  /* stat only: opening a FIFO would block until a writer appears */
+  H2_CHECK(S_ISREG(st.st_mode), H2_EINPUT, "%s: is %s, expected a regular HDF5 file", path,
+           S_ISFIFO(st.st_mode)   ? "a FIFO"
+           : S_ISCHR(st.st_mode)  ? "a character device"
+           : S_ISBLK(st.st_mode)  ? "a block device"
+           : S_ISSOCK(st.st_mode) ? "a socket"
+                                  : "not a regular file");
   H2_CHECK(access(path, R_OK) == 0, H2_EINPUT, "%s: permission denied (%s)", path, strerror(errno));
   htri_t is = H5Fis_hdf5(path);
   H2_CHECK(is != 0, H2_EINPUT, "%s: not an HDF5 file (no HDF5 signature in its %lld bytes)", path,
            (long long)st.st_size);
   char r[512];
   H2_CHECK(is > 0, H2_EINPUT, "%s: cannot be read as HDF5: %s", path, h5_reason(r, sizeof r));
+  /* Parallel HDF5 reads the superblock and the root group inside H5Fopen on
+   * rank 0 and broadcasts them: a file damaged there fails on rank 0 while
+   * the other ranks wait in the broadcast forever (a fuzzed file did that,
+   * docs/reliability.md).  So rank 0 first opens the file alone with the
+   * serial driver, without HDF5's file lock (h2nn's MPI-IO opens take none
+   * either), and only a file that opens there is opened collectively. */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H2_CHECK(fapl >= 0, H2_EIO, "cannot open %s: %s", path, h5_reason(r, sizeof r));
+#if H5_VERSION_GE(1, 10, 7)
+  H5Pset_file_locking(fapl, 0, 1);
+#endif
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+  if (f < 0) h5_reason(r, sizeof r); /* before H5Pclose clears HDF5's error stack */
+  H5Pclose(fapl);
+  H2_CHECK(f >= 0, H2_EINPUT, "%s: cannot be opened as HDF5 (damaged or truncated file?): %s", path, r);
+  H5Fclose(f);
   return 0;
 }
 
@@ -227,12 +300,27 @@ int h2_h5_close(hid_t *file, MPI_Comm comm) {
   if (*file < 0) return 0;
   char fname[1024];
   h2_h5_filename(*file, fname, sizeof fname);
+  errno = 0;
   if (H5Fclose(*file) < 0) {
     char r[512];
-    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: closing the file failed: %s", fname,
-                       h5_reason(r, sizeof r));
+    h5_reason(r, sizeof r);
+    append_disk_reason(fname, r, sizeof r);
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: closing the file failed: %s", fname, r);
   }
   *file = -1;
+  return h2_error_sync(comm, err);
+}
+
+int h2_h5_flush(hid_t file, MPI_Comm comm) {
+  int err = 0;
+  errno = 0;
+  if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) {
+    char fname[1024], r[512];
+    h5_reason(r, sizeof r);
+    h2_h5_filename(file, fname, sizeof fname);
+    append_disk_reason(fname, r, sizeof r);
+    err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: writing the file failed: %s", fname, r);
+  }
   return h2_error_sync(comm, err);
 }
 
@@ -368,6 +456,7 @@ int h2_h5_dataset_info_id(hid_t dset, h2_h5_info *info) {
   hid_t type = H5Dget_type(dset);
   hid_t space = H5Dget_space(dset);
   int err = 0;
+  char r_layout[160];
   if (type < 0 || space < 0) {
     char fname[1024], dname[1024], r[512];
     h2_h5_filename(dset, fname, sizeof fname);
@@ -375,9 +464,15 @@ int h2_h5_dataset_info_id(hid_t dset, h2_h5_info *info) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
                        "%s: dataset %s: cannot read its type or shape: %s", fname, dname,
                        h5_reason(r, sizeof r));
+  } else if (numeric_layout(type, r_layout, sizeof r_layout) != 0) {
+    char fname[1024], dname[1024];
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s has %s", fname, dname, r_layout);
   } else {
     info->cls = class_of(type);
     info->size = H5Tget_size(type);
+    info->is_unsigned = info->cls == H2_H5_CLASS_INTEGER && H5Tget_sign(type) == H5T_SGN_NONE;
     int nd = H5Sget_simple_extent_ndims(space);
     hsize_t dims[H5S_MAX_RANK];
     if (nd < 0 || nd > H2_H5_MAXDIMS || H5Sget_simple_extent_dims(space, dims, NULL) < 0) {
@@ -469,6 +564,7 @@ static int transfer(hid_t dset, h2_h5_type mtype, int ndims, int64_t cols, int64
     else
       s = (H5Sselect_none(fspace) < 0 || H5Sselect_none(mspace) < 0) ? -1 : 0;
   }
+  errno = 0;
   if (s >= 0) {
     if (write)
       s = H5Dwrite(dset, mem_type(mtype), mspace, fspace, dxpl, buf);
@@ -521,6 +617,7 @@ int h2_h5_write_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrow
     if (err) n = 0;
     int f = transfer(dset, mtype, ndims, cols, row0 + (n ? first : 0), n,
                      (void *)(p + (n ? first * rowbytes : 0)), 1, dxpl, reason, sizeof reason);
+    if (f) append_disk_reason(fname, reason, sizeof reason);
     if (f && !err)
       err = h2_error_set(__FILE__, __LINE__, H2_EIO, "%s: writing rows [%lld, %lld) of %s: %s",
                          fname, (long long)(row0 + first), (long long)(row0 + first + n), dname,
@@ -545,12 +642,22 @@ int h2_h5_write_rows(hid_t loc, const char *name, h2_h5_type ftype, h2_h5_type m
   return h2_error_sync(comm, err);
 }
 
-int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows, void *buf) {
+int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows, int64_t want_cols,
+                       void *buf) {
   int ndims;
   int64_t grows, cols;
   char fname[1024], dname[1024], reason[512];
   H2_TRY(rows_cols(dset, &grows, &cols, &ndims));
-  if (row0 < 0 || nrows < 0 || row0 + nrows > grows) {
+  if (cols != want_cols) {
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    if (ndims == 1)
+      H2_FAIL(H2_EINPUT, "%s: dataset %s: expected %lld columns, found a 1-D dataset of %lld values", fname,
+              dname, (long long)want_cols, (long long)grows);
+    H2_FAIL(H2_EINPUT, "%s: dataset %s: expected %lld column%s, found %lld x %lld", fname, dname,
+            (long long)want_cols, want_cols == 1 ? "" : "s", (long long)grows, (long long)cols);
+  }
+  if (row0 < 0 || nrows < 0 || row0 > grows || nrows > grows - row0) {
     h2_h5_filename(dset, fname, sizeof fname);
     objname(dset, dname, sizeof dname);
     H2_FAIL(H2_EINPUT, "%s: dataset %s: rows [%lld, %lld) requested, it has %lld rows", fname,
@@ -575,12 +682,88 @@ int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows
 }
 
 int h2_h5_read_rows(hid_t loc, const char *name, h2_h5_type mtype, int64_t row0, int64_t nrows,
-                    void *buf) {
+                    int64_t cols, void *buf) {
   hid_t d;
   H2_TRY(h2_h5_open_dataset(loc, name, &d));
-  int err = h2_h5_read_rows_id(d, mtype, row0, nrows, buf);
+  int err = h2_h5_read_rows_id(d, mtype, row0, nrows, cols, buf);
   H5Dclose(d);
   H2_TRY(err);
+  return 0;
+}
+
+static void shape_text(const h2_h5_info *info, char *buf, size_t size) {
+  if (info->ndims == 0) {
+    snprintf(buf, size, "a scalar");
+    return;
+  }
+  size_t n = 0;
+  buf[0] = 0;
+  for (int i = 0; i < info->ndims && n + 24 < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "%s%lld", i ? " x " : "", (long long)info->dims[i]);
+}
+
+int h2_h5_check_storage(hid_t dset, const h2_h5_info *info) {
+  /* declared bytes, saturating (a hostile shape may overflow 64 bits) */
+  double declared = (double)(info->size ? info->size : 1);
+  for (int i = 0; i < info->ndims; i++) declared *= (double)info->dims[i];
+  if (declared == 0) return 0;
+  hid_t dcpl = H5Dget_create_plist(dset);
+  H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+  if (dcpl >= 0) H5Pclose(dcpl);
+  double stored = (double)H5Dget_storage_size(dset);
+  H5Eclear2(H5E_DEFAULT);
+  int bad = 0;
+  if (layout == H5D_CONTIGUOUS) bad = stored < declared;
+  else if (layout == H5D_CHUNKED) bad = stored == 0 || stored * 1024 < declared;
+  else if (layout == H5D_COMPACT) bad = stored < declared;
+  if (bad) {
+    char fname[1024], dname[1024], shape[256];
+    h2_h5_filename(dset, fname, sizeof fname);
+    objname(dset, dname, sizeof dname);
+    shape_text(info, shape, sizeof shape);
+    H2_FAIL(H2_EINPUT,
+            "%s: dataset %s declares %s %s values (%.3g bytes) but the file stores only %.0f bytes of "
+            "it (damaged or forged file)",
+            fname, dname, shape, h2_h5_info_typename(info), declared, stored);
+  }
+  return 0;
+}
+
+int h2_h5_read_part(hid_t loc, const char *name, h2_h5_type mtype, int64_t rows, int64_t cols, int64_t row0,
+                    int64_t nrows, void *buf) {
+  hid_t d;
+  h2_h5_info info;
+  char fname[1024], dname[1024];
+  H2_TRY(h2_h5_open_dataset(loc, name, &d));
+  int err = h2_h5_dataset_info_id(d, &info);
+  h2_h5_filename(loc, fname, sizeof fname);
+  fullname(loc, name, dname, sizeof dname);
+  h2_h5_class want = mtype == H2_H5_I64 ? H2_H5_CLASS_INTEGER : H2_H5_CLASS_FLOAT;
+  const char *wname = mtype == H2_H5_I64 ? "integer" : "floating-point";
+  int shape_ok = info.ndims == 2 ? info.dims[0] == rows && info.dims[1] == cols
+                                 : info.ndims == 1 && cols == 1 && info.dims[0] == rows;
+  if (!err && info.cls != want)
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s: expected %s values, found %s", fname,
+                       dname, wname, h2_h5_info_typename(&info));
+  else if (!err && !shape_ok) {
+    char shape[256];
+    shape_text(&info, shape, sizeof shape);
+    if (cols == 1)
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s: expected %lld values, found %s", fname,
+                         dname, (long long)rows, shape);
+    else
+      err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: dataset %s: expected %lld x %lld, found %s", fname,
+                         dname, (long long)rows, (long long)cols, shape);
+  }
+  if (!err) err = h2_h5_check_storage(d, &info);
+  if (!err) err = h2_h5_read_rows_id(d, mtype, row0, nrows, cols, buf);
+  H5Dclose(d);
+  H2_TRY(err);
+  return 0;
+}
+
+int h2_h5_read_exact(hid_t loc, const char *name, h2_h5_type mtype, int64_t rows, int64_t cols, void *buf) {
+  H2_TRY(h2_h5_read_part(loc, name, mtype, rows, cols, 0, rows, buf));
   return 0;
 }
 
@@ -669,7 +852,7 @@ int h2_h5_attr_class(hid_t loc, const char *name, h2_h5_class *cls, int *found) 
 static int attr_read_num(hid_t loc, const char *name, hid_t mt, void *value, int *found,
                          int *is_float) {
   hid_t a;
-  char where[2200];
+  char where[2200], why[160];
   int err = 0;
   *found = 0;
   H2_TRY(attr_open(loc, name, &a, where, sizeof where));
@@ -683,6 +866,8 @@ static int attr_read_num(hid_t loc, const char *name, hid_t mt, void *value, int
   } else if (npts != 1) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected one value, found %lld", where,
                        (long long)npts);
+  } else if (numeric_layout(t, why, sizeof why) != 0) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: has %s", where, why);
   } else if (H5Aread(a, mt, value) < 0) {
     char r[512];
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read: %s", where,
@@ -708,7 +893,7 @@ int h2_h5_attr_read_int64(hid_t loc, const char *name, int64_t *value, int *foun
   H2_TRY(attr_read_num(loc, name, H5T_NATIVE_DOUBLE, &d, found, &is_float));
   if (!*found) return 0;
   if (is_float) {
-    if (!(d == (double)(int64_t)d)) {
+    if (!(fabs(d) < 9.2e18) || d != floor(d)) {
       char fname[1024];
       h2_h5_filename(loc, fname, sizeof fname);
       *found = 0;
@@ -729,14 +914,22 @@ int h2_h5_attr_read_string(hid_t loc, const char *name, char *buf, size_t size, 
   if (size) buf[0] = 0;
   H2_TRY(attr_open(loc, name, &a, where, sizeof where));
   if (a < 0) return 0;
-  hid_t t = H5Aget_type(a);
-  if (t < 0 || class_of(t) != H2_H5_CLASS_STRING) {
+  hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+  hssize_t npts = s < 0 ? -1 : H5Sget_simple_extent_npoints(s);
+  if (s >= 0) H5Sclose(s);
+  h2_h5_class c = t < 0 ? H2_H5_CLASS_OTHER : class_of(t);
+  if (t < 0 || c != H2_H5_CLASS_STRING) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected a string, found a %s", where,
-                       t < 0 ? "unreadable type" : "number");
+                       t < 0 ? "unreadable type" : c == H2_H5_CLASS_OTHER ? "non-string value" : "number");
+  } else if (npts != 1) {
+    err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected one string, found %lld", where,
+                       (long long)npts);
   } else if (H5Tis_variable_str(t) > 0) {
     hid_t mt = H5Tcopy(H5T_C_S1);
     char *p = NULL;
-    if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Aread(a, mt, &p) < 0) {
+    /* same character set as the file (h5py writes UTF-8): HDF5 converts no charsets */
+    if (mt < 0 || H5Tset_size(mt, H5T_VARIABLE) < 0 || H5Tset_cset(mt, H5Tget_cset(t)) < 0 ||
+        H5Aread(a, mt, &p) < 0) {
       char r[512];
       err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: cannot be read: %s", where,
                          h5_reason(r, sizeof r));

@@ -58,26 +58,39 @@ int h2_history_write(hid_t f, const h2_history *h, int writer, MPI_Comm comm) {
 
 int h2_history_read(hid_t f, const char *path, h2_history *h) {
   h2_h5_info info;
+  int exists = 0;
+  H2_TRY(h2_h5_exists(f, "/history/iteration", &exists));
+  if (!exists) H2_FAIL(H2_EINPUT, "%s: dataset /history/iteration not found (not an h2nn checkpoint?)", path);
   H2_TRY(h2_h5_dataset_info(f, "/history/iteration", &info, NULL));
   if (info.ndims != 1)
-    H2_FAIL(H2_EINPUT, "%s: /history/iteration has %d dimensions, expected 1", path, info.ndims);
+    H2_FAIL(H2_EINPUT, "%s: dataset /history/iteration: expected one column of iterations (1-D), found %d dimensions",
+            path, info.ndims);
   int64_t n = info.dims[0];
+  /* the storage behind the declared length before anything is allocated for
+   * it: a small forged file declaring 2^30 rows asked for 40 GB (fuzzing,
+   * docs/reliability.md); the validated reader then checks every column's
+   * type, shape (n values) and storage */
+  hid_t d = -1;
+  H2_TRY(h2_h5_open_dataset(f, "/history/iteration", &d));
+  int err = h2_h5_check_storage(d, &info);
+  h2_h5_close_dataset(&d);
+  H2_TRY(err);
+  H2_TRY(h2_history_reserve(h, n > 0 ? n : 1));
+  if (n > 0) H2_TRY(h2_h5_read_exact(f, "/history/iteration", H2_H5_I64, n, 1, h->iter));
+  double *const cols[H2_HIST_NCOLS] = {h->time, h->loss, h->train_err, h->test_err};
   for (int c = 0; c < H2_HIST_NCOLS; c++) {
     char name[64];
     snprintf(name, sizeof name, "/history/%s", h2_history_col_names[c]);
-    h2_h5_info ci;
-    H2_TRY(h2_h5_dataset_info(f, name, &ci, NULL));
-    if (ci.ndims != 1 || ci.dims[0] != n)
-      H2_FAIL(H2_EINPUT, "%s: %s does not have the %lld rows of /history/iteration", path, name, (long long)n);
+    H2_TRY(h2_h5_dataset_info(f, name, &info, NULL));
+    if (info.ndims != 1 || info.dims[0] != n)
+      H2_FAIL(H2_EINPUT, "%s: dataset %s: expected the %lld rows of /history/iteration (1-D), found %d dimensions%s%lld",
+              path, name, (long long)n, info.ndims, info.ndims ? ", length " : "", (long long)(info.ndims ? info.dims[0] : 0));
+    if (n > 0) H2_TRY(h2_h5_read_exact(f, name, H2_H5_F64, n, 1, cols[c]));
   }
-  H2_TRY(h2_history_reserve(h, n));
-  if (n > 0) H2_TRY(h2_h5_read_rows(f, "/history/iteration", H2_H5_I64, 0, n, h->iter));
-  double *const cols[H2_HIST_NCOLS] = {h->time, h->loss, h->train_err, h->test_err};
-  for (int c = 0; c < H2_HIST_NCOLS && n > 0; c++) {
-    char name[64];
-    snprintf(name, sizeof name, "/history/%s", h2_history_col_names[c]);
-    H2_TRY(h2_h5_read_rows(f, name, H2_H5_F64, 0, n, cols[c]));
-  }
+  for (int64_t i = 0; i < n; i++)
+    if (h->iter[i] < 1 || (i > 0 && h->iter[i] <= h->iter[i - 1]))
+      H2_FAIL(H2_EINPUT, "%s: dataset /history/iteration: row %lld holds %lld (expected increasing iterations >= 1; "
+              "damaged checkpoint)", path, (long long)i, (long long)h->iter[i]);
   h->n = n;
   return 0;
 }

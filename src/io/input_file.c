@@ -66,7 +66,9 @@ int h2_input_writer_open(h2_input_writer *w, const char *path, MPI_Comm comm,
   w->d = d;
   w->nsamples[0] = ntrain;
   w->nsamples[1] = ntest;
-  H2_TRY(h2_h5_atomic_create(&w->file, path, "input file", comm));
+  /* the file's space is reserved first: a full disk is refused here, before HDF5 writes (h5atomic.h) */
+  double bytes = 8.0 * (double)N * d + 8.0 * (double)N * (double)(ntrain + ntest);
+  H2_TRY(h2_h5_atomic_create_sized(&w->file, path, "input file", 1.05 * bytes + 1048576.0, comm));
   w->path = w->file.path;
   int err = writer_layout(w, points);
   if (err) return h2_input_writer_close(w, err);
@@ -212,6 +214,8 @@ static int check_samples(h2_input *in, int which, int kind, int required) {
             f, name, (long long)in->N, (long long)info.dims[0], (long long)info.dims[1]);
   H2_TRY(h2_h5_open_dataset(in->file, name, &in->dset[which][kind]));
   in->present[which][kind] = 1;
+  /* a few-KB file declaring 1e12 samples is refused here, not scanned */
+  H2_TRY(h2_h5_check_storage(in->dset[which][kind], &info));
   if (kind == H2_INPUT_OUT && in->present[which][0] && info.dims[0] != in->nsamples[which])
     H2_FAIL(H2_EINPUT, "%s: dataset %s has %lld samples but %s has %lld", f, name,
             (long long)info.dims[0], dset_names[which][0], (long long)in->nsamples[which]);
@@ -237,7 +241,7 @@ static int check_structure(h2_input *in, unsigned flags) {
 
 static int read_points(h2_input *in) {
   H2_TRY(H2_MALLOC(in->points, (size_t)in->N * in->d));
-  H2_TRY(h2_h5_read_rows(in->file, "/points", H2_H5_F64, 0, in->N, in->points));
+  H2_TRY(h2_h5_read_exact(in->file, "/points", H2_H5_F64, in->N, in->d, in->points));
   for (int64_t i = 0; i < in->N; i++)
     for (int k = 0; k < in->d; k++) {
       double x = in->points[i * in->d + k];
@@ -294,7 +298,7 @@ int h2_input_read_rows(h2_input *in, int which, int kind, int64_t first, int64_t
     H2_FAIL(H2_EINPUT, "%s: dataset %s: samples [%lld, %lld) requested, it has %lld", in->path,
             dset_names[which][kind], (long long)first, (long long)(first + count),
             (long long)in->nsamples[which]);
-  H2_TRY(h2_h5_read_rows_id(in->dset[which][kind], H2_H5_F32, first, count, out));
+  H2_TRY(h2_h5_read_rows_id(in->dset[which][kind], H2_H5_F32, first, count, in->N, out));
   return 0;
 }
 
@@ -390,8 +394,13 @@ int h2_input_attr(h2_input *in, const char *name, double *value, int *found) {
   if (!*found) return 0;
   if (cls != H2_H5_CLASS_FLOAT && cls != H2_H5_CLASS_INTEGER) {
     *found = 0;
-    return 0;
+    H2_FAIL(H2_EINPUT, "%s: root attribute %s (an option's default): expected a number, found a %s", in->path,
+            name, cls == H2_H5_CLASS_STRING ? "string" : "non-numeric value");
   }
   H2_TRY(h2_h5_attr_read_double(in->file, name, value, found));
+  if (!isfinite(*value)) {
+    *found = 0;
+    H2_FAIL(H2_EINPUT, "%s: root attribute %s = %g: expected a finite number", in->path, name, *value);
+  }
   return 0;
 }

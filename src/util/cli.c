@@ -2,6 +2,7 @@
 #include "h2nn/util/cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,32 @@ int h2_cli_find(const h2_cli *cli, const char *name) {
 /* "must be positive", "must be at least 1", "must be between 0 and 1" ... */
 static int range_error(const h2_opt_spec *o, double v, const char *source) {
   const double big = 1e17;
-  if (o->min > 0 && o->min < 1e-300 && o->max >= big)
+  if (o->min > 0 && o->min < 1e-300 && o->max >= big) {
+    if (v > 0) /* a subnormal: positive, but below the smallest normal double */
+      H2_FAIL(H2_EINPUT, "%s --%s: must be at least %g (the smallest normal double), got %g", source, o->name, o->min,
+              v);
     H2_FAIL(H2_EINPUT, "%s --%s: must be positive, got %g", source, o->name, v);
+  }
+  if (o->max >= big && v > o->max) H2_FAIL(H2_EINPUT, "%s --%s: must be at most %g, got %g", source, o->name, o->max, v);
   if (o->max >= big) H2_FAIL(H2_EINPUT, "%s --%s: must be at least %g, got %g", source, o->name, o->min, v);
   H2_FAIL(H2_EINPUT, "%s --%s: must be between %g and %g, got %g", source, o->name, o->min, o->max, v);
+}
+
+/* Integer bounds of an H2_OPT_INT option, exact in 64 bits (the table's
+ * doubles are whole numbers; a maximum at or beyond 2^63 means none). */
+static void int_bounds(const h2_opt_spec *o, long long *lo, long long *hi) {
+  *lo = o->min <= -9.2e18 ? LLONG_MIN : (long long)o->min;
+  *hi = o->max >= 9.2e18 ? LLONG_MAX : (long long)o->max;
+}
+
+static int int_range_error(const h2_opt_spec *o, long long v, const char *source) {
+  long long lo, hi;
+  int_bounds(o, &lo, &hi);
+  if ((hi == LLONG_MAX || o->max >= 1e17) && v > hi)
+    H2_FAIL(H2_EINPUT, "%s --%s: must be at most %lld, got %lld", source, o->name, hi, v);
+  if (hi == LLONG_MAX || o->max >= 1e17)
+    H2_FAIL(H2_EINPUT, "%s --%s: must be at least %lld, got %lld", source, o->name, lo, v);
+  H2_FAIL(H2_EINPUT, "%s --%s: must be between %lld and %lld, got %lld", source, o->name, lo, hi, v);
 }
 
 static int set_value(const h2_opt_spec *o, const char *text, void *out, const char *source) {
@@ -29,19 +52,24 @@ static int set_value(const h2_opt_spec *o, const char *text, void *out, const ch
   errno = 0;
   switch (o->type) {
     case H2_OPT_INT: {
-      long long v = strtoll(text, &end, 10);
-      if (!*text || *end || errno)
+      long long v = strtoll(text, &end, 10), lo, hi;
+      if (!*text || *end || (errno && errno != ERANGE))
         H2_FAIL(H2_EINPUT, "%s --%s: expected an integer, got '%s'", source, o->name, text);
-      if ((double)v < o->min || (double)v > o->max)
-        return range_error(o, (double)v, source);
+      int_bounds(o, &lo, &hi);
+      if (errno == ERANGE)
+        H2_FAIL(H2_EINPUT, "%s --%s: %s is outside the 64-bit integer range (at most %lld)", source, o->name, text, hi);
+      /* checked here, in 64 bits, before any narrowing by the caller */
+      if (v < lo || v > hi) return int_range_error(o, v, source);
       *(int64_t *)field = v;
       break;
     }
     case H2_OPT_REAL: {
       double v = strtod(text, &end);
-      if (!*text || *end || errno || !isfinite(v))
+      if (!*text || *end || (errno && errno != ERANGE) || isnan(v))
         H2_FAIL(H2_EINPUT, "%s --%s: expected a number, got '%s'", source, o->name, text);
-      if (v < o->min || v > o->max)
+      if (errno == ERANGE && fabs(v) > 1)
+        H2_FAIL(H2_EINPUT, "%s --%s: %s is outside the range of double precision", source, o->name, text);
+      if (v < o->min || v > o->max || (errno == ERANGE && o->min > 0)) /* underflow: a subnormal or 0 */
         return range_error(o, v, source);
       *(double *)field = v;
       break;
@@ -106,7 +134,10 @@ int h2_cli_apply_number(const h2_cli *cli, int i, double value, void *out, const
   if (set[i] || !o->file_attr) return 0;
   char text[64];
   if (o->type == H2_OPT_INT) {
-    if (value != floor(value)) H2_FAIL(H2_EINPUT, "%s: attribute %s must be an integer, got %g", source, o->name, value);
+    if (!isfinite(value) || value != floor(value))
+      H2_FAIL(H2_EINPUT, "%s: attribute %s must be an integer, got %g", source, o->name, value);
+    if (fabs(value) >= 9.2e18)
+      H2_FAIL(H2_EINPUT, "%s --%s: %g is outside the 64-bit integer range", source, o->name, value);
     snprintf(text, sizeof text, "%.0f", value);
   } else if (o->type == H2_OPT_REAL) {
     snprintf(text, sizeof text, "%.17g", value);

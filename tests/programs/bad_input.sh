@@ -143,6 +143,95 @@ case "$CASE" in
     cmd=(--iterations 20 --batch-size 16 --checkpoint ck.h5 good.h5); name='--checkpoint ck\.h5.*10 iterations.*--overwrite' ;;
   synthetic_with_input)      # --synthetic trains on random data: an input file is a mistake
     cmd=(--synthetic 1024 --iterations 5 --checkpoint ck.h5 good.h5); name='synthetic|good\.h5' ;;
+  # --- hostile input (issue "hostile input and faults"): refused quickly, by name
+  huge_declared)     # a small file declaring /train/input as 1e12 x N: refused, not scanned
+    mkinput huge_declared bad.h5
+    RUN_TIMEOUT=30 hang="the 1e12-row dataset was scanned (no exit within 30 s)"
+    cmd=("${train[@]}" bad.h5); name='/train/input.*(declares|stores)' ;;
+  root_group_damaged) # a fuzzed file (tests/fuzz/corpus/input/finding_root_group_hang.h5) whose
+    # root group fails to load: parallel HDF5 failed on rank 0 inside H5Fopen
+    # while the other ranks waited in its broadcast forever
+    cp "$SCRIPT_DIR/../fuzz/corpus/input/finding_root_group_hang.h5" bad.h5
+    RUN_TIMEOUT=30 hang="ranks stuck in the collective open (no exit within 30 s)"
+    cmd=("${train[@]}" bad.h5); name='bad\.h5.*cannot be opened as HDF5' ;;
+  fifo_input)        # opening a FIFO blocks until a writer comes: refused by stat
+    mkfifo in.fifo
+    RUN_TIMEOUT=30 hang="blocked opening the FIFO"
+    cmd=("${train[@]}" in.fifo); name='in\.fifo.*FIFO' ;;
+  uint8_samples)
+    mkinput uint8_samples bad.h5
+    cmd=("${train[@]}" bad.h5); name='/train/input.*uint8' ;;
+  attr_string_leaf_size)
+    mkinput attr_string_leaf_size bad.h5
+    cmd=("${train[@]}" bad.h5); name='bad\.h5.*leaf_size.*string' ;;
+  attr_string_lr)
+    mkinput attr_string_lr bad.h5
+    cmd=("${train[@]}" bad.h5); name='bad\.h5.*\blr\b.*string' ;;
+  attr_compound_rank)
+    mkinput attr_compound_rank bad.h5
+    cmd=("${train[@]}" bad.h5); name='bad\.h5.*\brank\b' ;;
+  leaf_size_2p31)    # undefined shift in the tree build when narrowed to int
+    cmd=("${train[@]}" --leaf-size 2147483648 good.h5); name='leaf-size.*2147483647' ;;
+  leaf_size_2p32_80) # narrowed to 80 without the 64-bit range check
+    cmd=("${train[@]}" --leaf-size 4294967376 good.h5); name='leaf-size.*4294967376' ;;
+  synthetic_2p32)    # narrowed to 1000 without the 64-bit range check
+    cmd=(--iterations 5 --checkpoint ck.h5 --synthetic 4294968296); name='synthetic.*4294968296' ;;
+  iterations_int64_max)  # the message prints the integer, not 9.22e+18
+    cmd=("${train[@]}" --iterations 9223372036854775807 good.h5); name='iterations.*at most .*9223372036854775807' ;;
+  eta_subnormal)     # a number, just below the smallest normal double
+    cmd=("${train[@]}" --eta 1e-320 good.h5); name='eta.*smallest normal' ;;
+  checkpoint_fifo)   # a special file at the output path is never replaced
+    mkfifo out.fifo
+    cmd=(--iterations 5 --batch-size 16 --checkpoint out.fifo good.h5); name='out\.fifo.*FIFO' ;;
+  checkpoint_chardev)  # (as root) a device node: --checkpoint /dev/null replaced the system's /dev/null
+    if mknod mynull c 1 3 2>/dev/null; then
+      cmd=(--iterations 5 --batch-size 16 --checkpoint mynull good.h5); name='mynull.*character device'
+    else
+      mkfifo mynull   # not root: the same refusal on a FIFO
+      cmd=(--iterations 5 --batch-size 16 --checkpoint mynull good.h5); name='mynull.*FIFO'
+    fi ;;
+  checkpoint_is_input)   # the dataset given as the checkpoint: refused, the input intact
+    cp good.h5 in.h5; protect+=(in.h5)
+    cmd=(--iterations 5 --batch-size 16 --checkpoint in.h5 in.h5); name='in\.h5.*same file' ;;
+  checkpoint_is_input_link)  # the same file under another name (device + inode, not names)
+    cp good.h5 in.h5; ln in.h5 alias.h5; protect+=(in.h5)
+    cmd=(--iterations 5 --batch-size 16 --checkpoint alias.h5 in.h5); name='alias\.h5.*same file.*in\.h5' ;;
+  predict_output_is_checkpoint)
+    no_output=""
+    cmd=(--predict ck.h5 --output ck.h5 good.h5); name='ck\.h5.*same file' ;;
+  predict_output_is_input)
+    cp good.h5 in.h5; protect+=(in.h5)
+    cmd=(--predict ck.h5 --output in.h5 in.h5); name='in\.h5.*same file' ;;
+  # --- damaged checkpoints (h2nn_mkinput --ckpt CASE): --resume and --predict refuse them by name
+  ckpt_*|predict_ckpt_*)
+    mut=${CASE#predict_}; mut=${mut#ckpt_}
+    src=ck.h5 data=good.h5
+    if [ "$mut" = inf_leaf_v ]; then cp "$FIXTURE/ck320.h5" "$FIXTURE/rte320.h5" .; src=ck320.h5 data=rte320.h5; fi
+    "$H2NN_MKINPUT" --ckpt "$mut" "$src" mut.h5 || fail "h2nn_mkinput --ckpt $mut failed"
+    protect+=(mut.h5)
+    case "$mut" in
+      activation_array) obj='activation.*one string' ;;
+      points_extra_cols|points_2n_rows) obj='/model/points' ;;
+      output_mean_2d) obj='/model/output_mean' ;;
+      history_2d) obj='/history/train_loss' ;;
+      history_scalar) obj='/history/iteration' ;;
+      step_negative) obj='step = -5' ;;
+      n_huge) obj='\bN = 4294967' ;;
+      leaf_size_0|leaf_size_neg|leaf_size_string) obj='leaf_size' ;;
+      close_hidden_neg) obj='close_hidden' ;;
+      output_scale_inf) obj='output_scale' ;;
+      nan_weights) obj='/model/close/layer_1/W.*nan' ;;
+      inf_leaf_v) obj='/model/leaf_V.*inf' ;;
+      adam_v_negative) obj='/optimizer/v/close/layer_1/W.*negative' ;;
+      *) fail "unknown checkpoint case '$mut'" ;;
+    esac
+    if [ "${CASE#predict_}" != "$CASE" ]; then
+      no_output=pred.h5
+      cmd=(--predict mut.h5 --output pred.h5 "$data")
+    else
+      cmd=(--resume mut.h5 --iterations 20 --batch-size 16 --checkpoint ck.h5 "$data")
+    fi
+    name="mut\.h5.*$obj" ;;
   *) fail "unknown case '$CASE'" ;;
 esac
 
@@ -172,6 +261,12 @@ done
 leftover=$(find . -name '*.tmp.*' | head -n 3)
 [ -z "$leftover" ] || fail "temporary files left behind: $leftover"
 if [ -n "$no_output" ] && [ -e "$no_output" ]; then fail "the failed --predict created $no_output"; fi
+case "$CASE" in
+  checkpoint_fifo) [ -p out.fifo ] || fail "the FIFO out.fifo was replaced" ;;
+  checkpoint_chardev) [ -c mynull ] || [ -p mynull ] || fail "the special file mynull was replaced" ;;
+esac
+leftlock=$(find . -name '*.lock' | head -n 3)
+[ -z "$leftlock" ] || fail "lock files left behind: $leftlock"
 if [ "$CASE" = checkpoint_is_dir ] || [ "$CASE" = predict_output_is_dir ]; then
   if [ ! -d ckdir ] || [ -n "$(ls -A ckdir)" ]; then fail "the directory ckdir was replaced or written into"; fi
 fi

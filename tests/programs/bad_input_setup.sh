@@ -15,7 +15,8 @@ set -euo pipefail
 
 [ -n "$FIXTURE" ] || fail "no fixture= directory given"
 broken=(no_test_output f64_samples rank1_samples n_mismatch nan_train_input inf_test_output
-        zero_output empty_train)
+        zero_output empty_train huge_declared uint8_samples attr_string_leaf_size attr_string_lr
+        attr_compound_rank)
 specs=(good=good.h5)
 for c in "${broken[@]}"; do specs+=("$c=$c.h5"); done
 timeout -k 5 60 "$H2NN_MKINPUT" 128 "${specs[@]}" || fail "h2nn_mkinput failed"

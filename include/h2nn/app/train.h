@@ -15,6 +15,7 @@
 #include "h2nn/core/schedule.h"
 #include "h2nn/io/checkpoint.h"
 #include "h2nn/io/dataset.h"
+#include "h2nn/io/h5atomic.h"
 #include "h2nn/io/history.h"
 #include "h2nn/model/model.h"
 #include "h2nn/app/options.h"
@@ -74,6 +75,8 @@ typedef struct {
   unsigned save_seen;             /* SIGUSR2 requests handled */
   double ckpt_seconds;            /* longest checkpoint write so far (0: none yet) */
   int64_t ckpt_written;           /* iteration of the last checkpoint this run wrote (-1: none) */
+  double loss_ref;                /* first training loss of the run (or of the resumed history): divergence scale */
+  h2_lock lock;                   /* rank 0: the --checkpoint path's lock, held for the run */
 } h2_trainer;
 
 /* Sets of h2_trainer_evaluate beyond H2_SET_TRAIN / H2_SET_TEST: the
@@ -87,8 +90,9 @@ enum { H2_SET_VAL = 2 };
 enum { H2_STOP_COMPLETED = 0, H2_STOP_SIGNAL, H2_STOP_TIME };
 enum { H2_EXIT_INTERRUPTED = 3 };
 
-/* Parse-time helpers shared by the modes. */
-int h2_check_output_path(const char *path, const char *option);
+/* Parse-time helper shared by the modes (rank-local): h2_output_check with
+ * the run's inputs, whose files an output may never replace. */
+int h2_check_output_path(const char *path, const char *option, const char *const *inputs, int ninputs);
 
 /* Set up from options: open data (file or synthetic), apply input-file
  * attributes, split the ranks, build the model, initialise or resume. */

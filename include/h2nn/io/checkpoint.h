@@ -50,6 +50,7 @@ typedef struct {
   const h2_ckpt_attr *attrs;     /* extra /optimizer attributes */
   int nattrs;
   const char *schedule;          /* /optimizer attribute lr_schedule, or NULL */
+  int path_locked; /* the caller holds the path's lock (h2_lock): stale temporary files are removed */
 } h2_ckpt_state;
 
 /* Write header + state to path (collective over comm): to a temporary file,

@@ -45,6 +45,7 @@ typedef enum {
 typedef struct {
   h2_h5_class cls;
   size_t size;                  /* bytes per element (4 for float32, 8 for float64) */
+  int is_unsigned;              /* integers: unsigned (uint8 ...) */
   int ndims;                    /* 0 = scalar */
   int64_t dims[H2_H5_MAXDIMS];
 } h2_h5_info;
@@ -65,6 +66,10 @@ int h2_h5_open_read(hid_t *file, const char *path, MPI_Comm comm);
 /* Close a file opened by the two above (collective); *file becomes -1.
  * Closing -1 is a no-op.  Reports a failure of the final flush. */
 int h2_h5_close(hid_t *file, MPI_Comm comm);
+
+/* Flush everything of FILE to the file system (collective); a full disk
+ * is reported here, with the system's reason, before the close. */
+int h2_h5_flush(hid_t file, MPI_Comm comm);
 
 /* Create every missing group of PATH ("a/b/c", leading '/' allowed) below
  * LOC, like mkdir -p.  Collective. */
@@ -100,12 +105,34 @@ void h2_h5_close_dataset(hid_t *dset);
  * dataset an error. */
 int h2_h5_dataset_info(hid_t loc, const char *name, h2_h5_info *info, int *exists);
 int h2_h5_dataset_info_id(hid_t dset, h2_h5_info *info);
-/* Read rows [row0, row0 + nrows) (all columns) of a 1-D or 2-D dataset into
- * BUF (nrows x cols of MTYPE).  Checks the range against the dataset; a read
- * failure (damaged file) names file and dataset.  Independent. */
-int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows, void *buf);
+/* Read rows [row0, row0 + nrows) of a 1-D or 2-D dataset into BUF (nrows x
+ * cols of MTYPE).  The dataset must have exactly `cols` columns (a 1-D
+ * dataset has one): BUF is never overrun, whatever the file says.  Checks
+ * the range against the dataset; a read failure (damaged file) names file
+ * and dataset.  Independent. */
+int h2_h5_read_rows_id(hid_t dset, h2_h5_type mtype, int64_t row0, int64_t nrows, int64_t cols,
+                       void *buf);
 int h2_h5_read_rows(hid_t loc, const char *name, h2_h5_type mtype, int64_t row0,
-                    int64_t nrows, void *buf);
+                    int64_t nrows, int64_t cols, void *buf);
+
+/* The validated reader of a whole dataset: NAME must exist, be numeric of
+ * MTYPE's class (float for F32/F64, integer for I64), have exactly `rows`
+ * rows and `cols` columns (1-D allowed when cols == 1), and its stored data
+ * must be plausible for its declared size (h2_h5_check_storage); then it is
+ * read into BUF.  Every refusal names the file, the dataset, what was
+ * expected and what was found.  Independent. */
+int h2_h5_read_exact(hid_t loc, const char *name, h2_h5_type mtype, int64_t rows, int64_t cols,
+                     void *buf);
+/* The same checks (whole dataset rows x cols), reading only rows
+ * [row0, row0 + nrows) into BUF. */
+int h2_h5_read_part(hid_t loc, const char *name, h2_h5_type mtype, int64_t rows, int64_t cols,
+                    int64_t row0, int64_t nrows, void *buf);
+
+/* Refuse a dataset whose declared size cannot be backed by the file: a
+ * contiguous dataset with less storage than rows x cols x element size, or
+ * a chunked one with no storage or more than 1024 times less (a small
+ * hostile file declaring 1e12 rows is refused before anything scans it). */
+int h2_h5_check_storage(hid_t dset, const h2_h5_info *info);
 
 /* Attributes of the object LOC (a file id means the root group).  Writes
  * are collective (all ranks, same value) and replace an existing attribute;
@@ -117,8 +144,9 @@ int h2_h5_attr_write_int64(hid_t loc, const char *name, int64_t value, MPI_Comm 
 int h2_h5_attr_write_string(hid_t loc, const char *name, const char *value, MPI_Comm comm);
 int h2_h5_attr_read_double(hid_t loc, const char *name, double *value, int *found);
 int h2_h5_attr_read_int64(hid_t loc, const char *name, int64_t *value, int *found);
-/* Reads a fixed- or variable-length string attribute into buf (truncated to
- * size - 1 characters, always NUL-terminated). */
+/* Reads one fixed- or variable-length string attribute (ASCII or UTF-8, as
+ * h5py writes them) into buf (truncated to size - 1 characters, always
+ * NUL-terminated); an array of strings is refused. */
 int h2_h5_attr_read_string(hid_t loc, const char *name, char *buf, size_t size, int *found);
 /* Class of an attribute (*found = 0 when absent). */
 int h2_h5_attr_class(hid_t loc, const char *name, h2_h5_class *cls, int *found);

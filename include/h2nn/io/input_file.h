@@ -134,7 +134,9 @@ int h2_input_scan(h2_input *in, MPI_Comm comm, size_t chunk_bytes, h2_input_stat
 
 /* Independent: a numeric root attribute (configuration such as leaf_size,
  * rank, zeta, batch_size, iterations, lr, seed, eta).  *found = 0 when the
- * attribute is absent or is a string (provenance). */
+ * attribute is absent; a string, compound, array or non-finite value is an
+ * error naming the attribute (a configuration silently ignored would train
+ * with the defaults). */
 int h2_input_attr(h2_input *in, const char *name, double *value, int *found);
 
 #endif

@@ -26,7 +26,8 @@ enum {
   H2_EMEM = 3,    /* allocation failed */
   H2_EMPI = 4,    /* MPI failure */
   H2_ENUM = 5,    /* numerical failure (singular system, NaN in training) */
-  H2_EINTERNAL = 6
+  H2_EINTERNAL = 6,
+  H2_EDIVERGED = 7 /* training diverged (non-finite or exploding loss / parameters): exit status 4 */
 };
 
 #if defined(__GNUC__)
