@@ -4,6 +4,9 @@
  * (docs/accuracy.md says why). */
 #include "h2nn/app/options.h"
 
+#include "h2nn/io/input_file.h"
+#include "h2nn/util/error.h"
+
 #include <float.h>
 #include <limits.h>
 #include <stddef.h>
@@ -85,3 +88,22 @@ static const h2_cli cli = {
 };
 
 const h2_cli *h2_options_cli(void) { return &cli; }
+
+int h2_options_from_file(h2_options *opt, const int *set, struct h2_input *in, const char *path) {
+  for (int i = 0; i < cli.nopts; i++) {
+    if (!cli.opts[i].file_attr) continue;
+    char attr[64];
+    snprintf(attr, sizeof attr, "%s", cli.opts[i].name);
+    for (char *c = attr; *c; c++)
+      if (*c == '-') *c = '_';
+    double v;
+    int found = 0;
+    H2_TRY(h2_input_attr(in, attr, &v, &found));
+    if (found) {
+      char source[4200];
+      snprintf(source, sizeof source, "%s: root attribute", path);
+      H2_TRY(h2_cli_apply_number(&cli, i, v, opt, set, source));
+    }
+  }
+  return 0;
+}

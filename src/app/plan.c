@@ -219,7 +219,6 @@ static void print_rank_row(const plan_rank *r, const char *label) {
 }
 
 static int plan_run(const h2_options *opt, const int *set, const char *input, int world_size) {
-  const h2_cli *cli = h2_options_cli();
   h2_options o = *opt;
   plan_in in = {0};
   h2_input file;
@@ -237,20 +236,10 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
     H2_TRY(h2_input_open(&file, input, MPI_COMM_SELF));
     have_file = 1;
     /* the file's root attributes set defaults, as in training */
-    for (int i = 0; i < cli->nopts; i++) {
-      if (!cli->opts[i].file_attr) continue;
-      char attr[64];
-      snprintf(attr, sizeof attr, "%s", cli->opts[i].name);
-      for (char *c = attr; *c; c++)
-        if (*c == '-') *c = '_';
-      double v;
-      int found = 0;
-      int err = h2_input_attr(&file, attr, &v, &found);
-      if (!err && found) err = h2_cli_apply_number(cli, i, v, &o, set, input);
-      if (err) {
-        h2_input_close(&file, MPI_COMM_SELF);
-        return err;
-      }
+    int err = h2_options_from_file(&o, set, &file, input);
+    if (err) {
+      h2_input_close(&file, MPI_COMM_SELF);
+      return err;
     }
     in.points = file.points, in.N = (int)file.N, in.d = file.d;
     in.samples[0] = file.nsamples[0], in.samples[1] = file.nsamples[1];
@@ -273,6 +262,9 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
                        "--plan-ranks %d: %d model-parallel ranks need %d leaves, the tree has only %d (use a smaller "
                        "--leaf-size or --model-parallel)", P, pm, pm, nleaves);
+  /* the default batch on a small training set is all of it, as in training */
+  if (!set[h2_cli_find(h2_options_cli(), "batch-size")] && in.samples[0] > 0 && o.batch_size > in.samples[0])
+    o.batch_size = in.samples[0];
   if (!err && o.batch_size < P / pm)
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--batch-size %lld is smaller than the %d data-parallel replicas",
                        (long long)o.batch_size, P / pm);

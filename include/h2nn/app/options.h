@@ -41,4 +41,10 @@ typedef struct {
 /* The h2nn_mpi option table. */
 const h2_cli *h2_options_cli(void);
 
+struct h2_input;
+/* The options an input file's root attributes may set (those marked
+ * file_attr, named with '_' for '-'), unless set[] says the command line gave
+ * them; errors name `path` and the attribute.  Shared by training and --plan. */
+int h2_options_from_file(h2_options *opt, const int *set, struct h2_input *in, const char *path);
+
 #endif

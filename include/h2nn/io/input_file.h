@@ -81,7 +81,7 @@ int h2_input_write(const char *path, MPI_Comm comm, const double *points, int64_
 
 /* ------------------------------------------------------------------ reader */
 
-typedef struct {
+typedef struct h2_input {
   char path[4096];
   hid_t file;
   hid_t dset[2][2];       /* [which][kind]; -1 when absent (predict mode) */
