@@ -392,10 +392,12 @@ static int check_loss(h2_trainer *tr, double loss, int64_t it) {
     H2_FAIL(H2_EDIVERGED, "training diverged: the loss is %g at iteration %lld (try a smaller --lr)", loss,
             (long long)it + 1);
   if (!(tr->loss_ref > 0)) tr->loss_ref = loss;
-  if (tr->loss_ref > 0 && loss > H2_EXPLODE_FACTOR * tr->loss_ref)
+  /* the reference is at least 1e-3 of the normalised outputs' energy: a run
+   * that starts at the answer (--init kernel: ~1e-14) may rise from there */
+  if (tr->loss_ref > 0 && loss > H2_EXPLODE_FACTOR * fmax(tr->loss_ref, 1e-3))
     H2_FAIL(H2_EDIVERGED,
             "training diverged: the loss %g at iteration %lld is more than %g times the initial loss %g (try a "
-            "smaller --lr)", loss, (long long)it + 1, H2_EXPLODE_FACTOR, tr->loss_ref);
+            "smaller --lr)", loss, (long long)it + 1, H2_EXPLODE_FACTOR, fmax(tr->loss_ref, 1e-3));
   return 0;
 }
 

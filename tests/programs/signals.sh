@@ -141,7 +141,8 @@ resume_and_compare() {
   finish "$pid"
   check_stopped "ref_$tag" "$np" "ref_$ck" SIGUSR1
   cols "$ck" > resumed.txt
-  cols "ref_$ck" | head -n "$k2" > ref.txt
+  cols "ref_$ck" > ref_all.txt # (not piped into head: pipefail would see the writer's SIGPIPE)
+  head -n "$k2" ref_all.txt > ref.txt
   if ! cmp -s resumed.txt ref.txt; then
     diff resumed.txt ref.txt | head -n 6 >&2
     fail "history 1..$k2 of the stopped and resumed run differs from the uninterrupted run"

@@ -125,9 +125,12 @@ note "SLURM up: node $HOST idle, ports $PORT/$((PORT + 1)), config $SLURM_CONF"
 # ---------------------------------------------------------------- the run
 . "$SRC/runscripts/mpienv.sh"
 base=(--synthetic 512 --leaf-size 32 --batch-size 32 --synthetic-samples 512 --eval-every 50 --eval-samples 64)
-# calibrate: iterations for ~70 s on 2 ranks
-run_ok 2 calib "$H2NN_MPI" "${base[@]}" --iterations 30 --quiet
+# calibrate: iterations for ~70 s on 2 ranks, measured as the job will run
+# (a job step on this SLURM: its CPU binding and start-up, not mpirun's)
+timeout 120 srun --mpi=pmix --ntasks=2 --time=1 "$H2NN_MPI" "${base[@]}" --iterations 300 --quiet \
+  > calib.out 2> calib.err || { tail -n 5 calib.err >&2; fail "calibration job step (srun) failed"; }
 ms=$(json_field ms_per_iteration calib.out)
+[ -n "$ms" ] || fail "calibration: no ms_per_iteration in the JSON summary"
 N=$(awk -v ms="$ms" 'BEGIN { n = int(70000 / ms); if (n < 200) n = 200; if (n > 200000) n = 200000; print n }')
 note "calibration: $ms ms per iteration -> $N iterations"
 opts=("${base[@]}" --iterations "$N")
