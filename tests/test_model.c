@@ -11,6 +11,7 @@
 #include "h2nn/core/adam.h"
 #include "h2nn/model/cheb.h"
 #include "h2nn/core/kernel.h"
+#include "h2nn/util/error.h"
 #include "model_common.h"
 
 /* loss(params, q) with target t: forward + loss */
@@ -247,6 +248,48 @@ START_TEST(init_deterministic) {
 }
 END_TEST
 
+/* h2_model_build_on (the planner's path: one geometry, many ranks' layouts)
+ * gives every rank of a 16-rank model group the layout h2_model_build gives
+ * it, in 1-D and 2-D (ragged leaves, coarse levels above p), and refuses a
+ * geometry built with another leaf size. */
+static void same_layout(int N, int d, int grid, int leaf) {
+  double *x = tm_points(N, d, grid, 5);
+  h2_model_config cfg = tm_config(leaf, 4, 3);
+  cfg.layout_only = 1;
+  h2_geometry g;
+  ck_assert_int_eq(h2_geometry_build(&g, x, N, d, &cfg), 0);
+  for (int mr = 0; mr < 16; mr++) {
+    h2_partition part = {.comm = MPI_COMM_SELF, .pm = 16, .mrank = mr, .p = 4};
+    h2_model a, b;
+    ck_assert_int_eq(h2_model_build(&a, x, N, d, &cfg, 64, &part), 0);
+    ck_assert_int_eq(h2_model_build_on(&b, &g, &cfg, 64, &part), 0);
+    ck_assert(a.coarse == b.coarse && a.lmin == b.lmin && a.L == b.L);
+    ck_assert(a.nparams == b.nparams && a.mem_len == b.mem_len);
+    ck_assert(a.close.nrows == b.close.nrows && a.close.nslots == b.close.nslots);
+    ck_assert(a.halo_close.nnb == b.halo_close.nnb && a.halo_close.sbuf_len == b.halo_close.sbuf_len);
+    for (int l = a.lmin; l <= a.L; l++) {
+      ck_assert(a.far[l].first_row == b.far[l].first_row && a.far[l].nslots == b.far[l].nslots);
+      ck_assert(a.halo_far[l].nnb == b.halo_far[l].nnb && a.halo_far[l].sbuf_len == b.halo_far[l].sbuf_len);
+    }
+    ck_assert(a.co.nedge == b.co.nedge);
+    ck_assert(h2_model_flops(&a) == h2_model_flops(&b) && h2_model_coarse_flops(&a) == h2_model_coarse_flops(&b));
+    h2_model_free(&a);
+    h2_model_free(&b); /* leaves g intact for the next rank */
+  }
+  cfg.leaf_size = leaf + 1;
+  h2_model c;
+  ck_assert_int_eq(h2_model_build_on(&c, &g, &cfg, 64, NULL), H2_EINPUT);
+  h2_model_free(&c);
+  h2_geometry_free(&g);
+  free(x);
+}
+
+START_TEST(build_on_same_layout) {
+  same_layout(777, 1, 1, 9);
+  same_layout(1000, 2, 0, 23);
+}
+END_TEST
+
 Suite *h2nn_suite(void) {
   Suite *s = suite_create("model");
   TCase *tc = tcase_create("model");
@@ -260,6 +303,7 @@ Suite *h2nn_suite(void) {
   tcase_add_test(tc, exact_2d);
   tcase_add_test(tc, adam_hand_values);
   tcase_add_test(tc, init_deterministic);
+  tcase_add_test(tc, build_on_same_layout);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -21,8 +21,9 @@
  *   time per iteration: work / calibrated compute rate + messages with a
  *     latency-bandwidth network model (the rates below; docs/scaling.md says
  *     where they come from).
- * Each planned rank costs a tree build, and ranks of a model group differ
- * mostly at the ends of the point order and by the coarse box they own, so
+ * The tree and block tree of the N points are built once (h2_geometry_build),
+ * each planned rank's layout on them (h2_model_build_on); ranks of a model
+ * group differ mostly at the ends of the point order and by the coarse box they own, so
  * for P_m > 16 the plan builds ranks 0, 1, P_m-2, P_m-1 (the ends) and
  * P_m/2+1, P_m/2+2 (inner ranks owning an interior box of levels p-1 and
  * p-2: the costliest coarse boxes) and reports min / mean / max over them;
@@ -115,6 +116,7 @@ static double edge_bytes(const h2_coarse *co, int nb, double *msgs) {
 
 typedef struct {
   const double *points;
+  const h2_geometry *geom; /* tree and block tree of the points, built once per plan */
   int N, d, pm, pd, p, nb, batch;
   h2_model_config cfg;
   int64_t samples[2];  /* file data (0 for synthetic) */
@@ -127,7 +129,7 @@ static int plan_one(const plan_in *in, int mrank, plan_rank *r) {
   r->mrank = mrank;
   h2_model m;
   h2_partition part = {.comm = MPI_COMM_SELF, .pm = in->pm, .mrank = mrank, .p = in->p};
-  H2_TRY(h2_model_build(&m, in->points, in->N, in->d, &in->cfg, in->nb > 64 ? in->nb : 64, &part));
+  H2_TRY(h2_model_build_on(&m, in->geom, &in->cfg, in->nb > 64 ? in->nb : 64, &part));
   const double B = in->nb;
   r->nparams = m.nparams;
   r->lmin = m.lmin;
@@ -278,12 +280,18 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
   in.batch = (int)o.batch_size;
   in.nb = (int)((o.batch_size + in.pd - 1) / in.pd); /* the largest replica's share */
 
+  /* the tree and block tree of all points, once: every planned rank's model
+   * is built on them (h2_model_build_on), as each rank of a run builds the
+   * same ones for itself */
+  h2_geometry geom;
+  err = h2_geometry_build(&geom, in.points, in.N, in.d, &in.cfg);
+  in.geom = &geom;
+
   /* the planned ranks: all of them up to 16, else both ends and two inner
-   * ranks owning an interior coarse box of levels p-1 and p-2 (each costs a
-   * tree build: ~2 s at N = 2^20 here) */
+   * ranks owning an interior coarse box of levels p-1 and p-2 */
   int nplan = pm <= 16 ? pm : 6, *ranks = NULL;
   plan_rank *pr = NULL;
-  err = H2_MALLOC(ranks, nplan);
+  if (!err) err = H2_MALLOC(ranks, nplan);
   if (!err) err = H2_CALLOC(pr, nplan);
   if (!err) {
     if (pm <= 16)
@@ -372,6 +380,7 @@ static int plan_run(const h2_options *opt, const int *set, const char *input, in
   }
 done:
   free(ranks), free(pr);
+  h2_geometry_free(&geom);
   if (have_file) h2_input_close(&file, MPI_COMM_SELF);
   h2_data_free(&syn);
   return err;

@@ -49,22 +49,76 @@ typedef struct {
   int64_t len;
 } arena_entry;
 
-int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
-                   int batch_capacity, const h2_partition *part) {
-  memset(m, 0, sizeof *m);
-  m->cfg = *cfg;
-  m->part = part ? *part : h2_partition_serial();
+/* The options every build checks before its geometry (N: the points). */
+static int check_config(const h2_model_config *cfg, int N, int batch_capacity) {
   if (cfg->rank < 1) H2_FAIL(H2_EINPUT, "--rank must be at least 1, got %d", cfg->rank);
   if (cfg->zeta < 1) H2_FAIL(H2_EINPUT, "--zeta must be at least 1, got %d", cfg->zeta);
   if (cfg->leaf_size < 1 || cfg->leaf_size > N)
     H2_FAIL(H2_EINPUT, "--leaf-size must be between 1 and N = %d, got %d", N, cfg->leaf_size);
   if (!(cfg->eta > 0)) H2_FAIL(H2_EINPUT, "--eta must be positive, got %g", cfg->eta);
   if (batch_capacity < 1) H2_FAIL(H2_EINPUT, "batch size must be at least 1, got %d", batch_capacity);
-  H2_TRY(h2_tree_build(&m->tree, points, N, d, cfg->leaf_size));
+  return 0;
+}
+
+/* The partition needs a leaf per model rank. */
+static int check_partition(const h2_model *m) {
   if (m->part.p > m->tree.L)
     H2_FAIL(H2_EINPUT, "%d model-parallel ranks need at least %d leaves, but the tree has %d (lower --leaf-size or "
             "--model-parallel)", m->part.pm, m->part.pm, 1 << m->tree.L);
+  return 0;
+}
+
+static int model_layout(h2_model *m, int batch_capacity);
+
+int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
+                   int batch_capacity, const h2_partition *part) {
+  memset(m, 0, sizeof *m);
+  m->cfg = *cfg;
+  m->part = part ? *part : h2_partition_serial();
+  H2_TRY(check_config(cfg, N, batch_capacity));
+  H2_TRY(h2_tree_build(&m->tree, points, N, d, cfg->leaf_size));
+  H2_TRY(check_partition(m));
   H2_TRY(h2_blocktree_build(&m->bt, &m->tree, cfg->eta));
+  return model_layout(m, batch_capacity);
+}
+
+int h2_geometry_build(h2_geometry *g, const double *points, int N, int d, const h2_model_config *cfg) {
+  memset(g, 0, sizeof *g);
+  if (cfg->leaf_size < 1 || cfg->leaf_size > N)
+    H2_FAIL(H2_EINPUT, "--leaf-size must be between 1 and N = %d, got %d", N, cfg->leaf_size);
+  if (!(cfg->eta > 0)) H2_FAIL(H2_EINPUT, "--eta must be positive, got %g", cfg->eta);
+  H2_TRY(h2_tree_build(&g->tree, points, N, d, cfg->leaf_size));
+  H2_TRY(h2_blocktree_build(&g->bt, &g->tree, cfg->eta));
+  return 0;
+}
+
+void h2_geometry_free(h2_geometry *g) {
+  h2_blocktree_free(&g->bt);
+  h2_tree_free(&g->tree);
+}
+
+int h2_model_build_on(h2_model *m, const h2_geometry *g, const h2_model_config *cfg, int batch_capacity,
+                      const h2_partition *part) {
+  memset(m, 0, sizeof *m);
+  m->cfg = *cfg;
+  m->part = part ? *part : h2_partition_serial();
+  H2_TRY(check_config(cfg, g->tree.N, batch_capacity));
+  if (cfg->leaf_size != g->tree.leaf_size || cfg->eta != g->bt.eta)
+    H2_FAIL(H2_EINPUT, "the shared geometry was built with leaf size %d and eta %g, the model asks for %d and %g",
+            g->tree.leaf_size, g->bt.eta, cfg->leaf_size, cfg->eta);
+  m->tree = g->tree;
+  m->bt = g->bt;
+  m->borrowed = 1;
+  H2_TRY(check_partition(m));
+  return model_layout(m, batch_capacity);
+}
+
+/* Everything after the geometry: maps, halo lists, the parameter layout,
+ * the coarse tree's edges and the activation arena (m->cfg, m->part,
+ * m->tree and m->bt set). */
+static int model_layout(h2_model *m, int batch_capacity) {
+  const h2_model_config *cfg = &m->cfg;
+  const int N = m->tree.N, d = m->tree.d;
   m->N = N;
   m->d = d;
   m->L = m->tree.L;
@@ -215,8 +269,10 @@ void h2_model_free(h2_model *m) {
   free(m->dwh);
   free(m->dsf);
   free(m->mem);
-  h2_blocktree_free(&m->bt);
-  h2_tree_free(&m->tree);
+  if (!m->borrowed) {
+    h2_blocktree_free(&m->bt);
+    h2_tree_free(&m->tree);
+  }
   memset(m, 0, sizeof *m);
 }
 

@@ -37,6 +37,9 @@
 #include "h2nn/core/tree.h"
 
 #define h2_model_build H2_PREC(h2_model_build)
+#define h2_model_build_on H2_PREC(h2_model_build_on)
+#define h2_geometry_build H2_PREC(h2_geometry_build)
+#define h2_geometry_free H2_PREC(h2_geometry_free)
 #define h2_model_free H2_PREC(h2_model_free)
 #define h2_model_forward H2_PREC(h2_model_forward)
 #define h2_model_backward H2_PREC(h2_model_backward)
@@ -63,9 +66,18 @@ typedef struct {
                        (mem_len) but allocate no activations (the planner, --plan) */
 } h2_model_config;
 
+/* The geometry every rank of a model group shares: the cluster tree and the
+ * block tree of all N points (they depend on the points, leaf_size and eta
+ * only, not on the partition). */
+typedef struct {
+  h2_tree tree;
+  h2_blocktree bt;
+} h2_geometry;
+
 typedef struct {
   h2_model_config cfg;
   h2_partition part;         /* model group; serial: pm = 1, p = 0 */
+  int borrowed;              /* tree and bt are a shared h2_geometry's (h2_model_build_on): not freed with the model */
   int coarse;                /* far levels above p exist (lmin < p) */
   h2_tree tree;
   h2_blocktree bt;
@@ -93,6 +105,17 @@ typedef struct {
  * original order (every rank).  part == NULL: one rank owns everything. */
 int h2_model_build(h2_model *m, const double *points, int N, int d, const h2_model_config *cfg,
                    int batch_capacity, const h2_partition *part);
+
+/* The same in two steps, for a program that builds many ranks' layouts of
+ * one problem on one process (the planner, h2nn_mpi --plan): the geometry
+ * once (h2_geometry_build: tree and block tree, the costly part at large N),
+ * then each rank's model on it (h2_model_build_on: same result as
+ * h2_model_build; the model borrows g's tree and block tree, which must
+ * outlive it and were built with cfg's leaf_size and eta). */
+int h2_geometry_build(h2_geometry *g, const double *points, int N, int d, const h2_model_config *cfg);
+void h2_geometry_free(h2_geometry *g);
+int h2_model_build_on(h2_model *m, const h2_geometry *g, const h2_model_config *cfg, int batch_capacity,
+                      const h2_partition *part);
 
 /* Bytes this rank sent in halo exchanges and coarse-tree blocks so far,
  * and seconds spent waiting for them. */
