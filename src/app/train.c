@@ -650,7 +650,12 @@ int h2_trainer_run(h2_trainer *tr) {
     double now = MPI_Wtime();
     H2_TRY(h2_history_push(&tr->hist, it, tr->time_before + now - tr->t_start, loss, tr_err, te_err));
     if (eval || it == end) H2_TRY(h2_accuracy_after_eval(tr, it, tr_err)); /* validation, best checkpoint */
-    if (tr->comm.rank == 0 && !o->quiet && (eval || it == end || now - last_print >= 2.0 || it == start_it + 1)) {
+    /* a progress line every 2 s, at most 4 a second with evaluations (the
+     * history keeps every one): a flood of lines fills the launcher's pipe,
+     * and mpirun stops draining it when it is told to terminate, which left
+     * rank 0 blocked in printf instead of stopping with a checkpoint */
+    if (tr->comm.rank == 0 && !o->quiet &&
+        (it == end || it == start_it + 1 || now - last_print >= 2.0 || (eval && now - last_print >= 0.25))) {
       double rate = (double)(it - start_it) / (now - run_start);
       char eta[32];
       fmt_time((double)(end - it) / rate, eta, sizeof eta);
@@ -761,7 +766,7 @@ void h2_trainer_report(h2_trainer *tr) {
          "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"coarse_flops_per_iteration_max_rank\":%.0f,"
          "\"coarse_bytes_per_iteration_max_rank\":%.0f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
          "\"data_ms\":%.4f,\"compute_ms\":%.4f,\"wait_ms\":%.4f,\"allreduce_ms\":%.4f,\"optim_ms\":%.4f,\"stopped\":\"%s\"}\n",
-         !finite ? "non_finite_error" : tr->stopped ? "interrupted" : "finished", tr->data.N, tr->data.d, c->size, c->pm,
+         tr->stopped ? "interrupted" : !finite ? "non_finite_error" : "finished", tr->data.N, tr->data.d, c->size, c->pm,
          h2_kernels_get()->name, (long long)tr->nparams_global, (long long)tr->adam.step, tre, tee, wall, ms, gflops,
          gflops_compute, bytes_iter, comm_share, coarse_max[0], coarse_max[1], rss_sum, rss_max,
          /* per training iteration, max over ranks (wait_ms: halo/coarse waits inside compute_ms) */

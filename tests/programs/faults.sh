@@ -49,9 +49,16 @@ case "$CASE" in
     cp ck.h5 ck.orig
     rc=0
     run_mpi 2 b.out b.err "$H2NN_MPI" --quiet "${train[@]}" --overwrite --checkpoint ck.h5 good.h5 || rc=$?
-    kill -9 -- $apid 2>/dev/null || true
-    pkill -9 -P $apid 2>/dev/null || true
+    # the rank first: once mpirun is gone its children belong to init, and a
+    # rank has a process group of its own (Open MPI), so neither -P nor -PGID
+    # would find it then
+    kids=$(pgrep -P $apid || true)
+    kill -9 $kids $apid 2>/dev/null || true
     wait $apid 2>/dev/null || true
+    for k in $kids; do
+      for _ in $(seq 100); do kill -0 "$k" 2>/dev/null || break; sleep 0.1; done
+      ! kill -0 "$k" 2>/dev/null || fail "rank $k of the first job survived SIGKILL for 10 s"
+    done
     [ "$rc" -ne 0 ] || fail "a second job with the same --checkpoint ran (exit 0)"
     grep -q '^h2nn_mpi: error: .*ck\.h5 is in use by another running job' b.err ||
       { cat b.err >&2; fail "no clear refusal naming the checkpoint and the lock"; }

@@ -35,18 +35,25 @@ CASE=${ARGS[0]}
 OPTS=(--synthetic 256 --leaf-size 32 --batch-size 16 --synthetic-samples 256 --eval-every 7 --eval-samples 32
       --iterations 100000 --checkpoint-every 10 --resume auto)
 
-# Each rank: rank.sh (ignores the four signals itself, records the rank's
-# exit status in DIR/rank_status.<rank>; record_status.sh would kill the
-# rank on SIGTERM) runs wrap.pl, which writes its PID (kept by exec) to
+# Each rank: rank.sh (ignores the four signals itself but passes a SIGTERM
+# on to the rank, as if the rank were mpirun's child itself: Open MPI sends
+# the job's SIGTERM to its direct children only, and a wrapper that ignored
+# it left the rank running until mpirun's SIGKILL; records the rank's exit
+# status in DIR/rank_status.<rank>) runs wrap.pl, which writes its PID (kept by exec) to
 # DIR/pid.<rank>, blocks SIGUSR1 if H2NN_BLOCK=USR1 (so that one sent now
 # stays pending until h2nn_mpi has installed its handlers), and execs h2nn_mpi.
 cat > rank.sh <<'BASH'
 dir=$1
 shift
-trap '' TERM INT USR1 USR2
+trap '' INT USR1 USR2
 "$@" &
-wait $!
-rc=$?
+child=$!
+trap 'kill -TERM "$child" 2> /dev/null' TERM
+while :; do
+  wait "$child"
+  rc=$?
+  kill -0 "$child" 2> /dev/null || { wait "$child"; rc=$?; break; }
+done
 echo "$rc" > "$dir/rank_status.${OMPI_COMM_WORLD_RANK:-${PMIX_RANK:-unknown}}"
 exit "$rc"
 BASH
