@@ -7,7 +7,7 @@
  * gradient with and without its workspace, the fused bias + ReLU
  * product (K = 0 included: the bias alone) and the tiled transpose; and the
  * short loops of each set (ReLU mask and bias gradient, loss sums, Adam)
- * bitwise against the generic set. */
+ * bitwise against the generic set; flushing subnormals on and off. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -193,6 +193,29 @@ START_TEST(short_loops_match_generic) {
 }
 END_TEST
 
+/* h2_fp_flush_denormals: with flush a subnormal product is 0 and a subnormal
+ * input counts as 0; without it IEEE gradual underflow keeps both; Adam's
+ * kernel follows the setting (its moments are where subnormals appear) */
+START_TEST(denormals_flush_and_keep) {
+  volatile float tiny = 1e-30f, sub = 1e-40f; /* 1e-40 is subnormal in float32 */
+  ck_assert_int_eq(h2_fp_flush_denormals(0), 0);
+  ck_assert_float_gt(tiny * 1e-9f, 0.0f);
+  ck_assert_float_gt(sub * 2.0f, 0.0f);
+  ck_assert_int_eq(h2_fp_flush_denormals(1), 0);
+  ck_assert_float_eq(tiny * 1e-9f, 0.0f);
+  ck_assert_float_eq(sub * 2.0f, 0.0f);
+  FOR_EACH_SET {
+    float p[40], g[40], m[40], v[40];
+    for (int i = 0; i < 40; i++) p[i] = 1, g[i] = 0, m[i] = 1e-37f, v[i] = 1;
+    const h2_adam_coef c = {.a = 0, .inv_c2 = 1, .eps = 1e-8f, .b1 = 1e-3f, .b2 = 0.99f, .ob1 = 0, .ob2 = 0.01f};
+    h2_kernels_get()->adam(40, p, g, m, v, &c); /* m = 1e-40: subnormal, flushed */
+    for (int i = 0; i < 40; i++) ck_assert_msg(m[i] == 0, "%s: m[%d] = %g, expected 0 with flushing", SET_NAME, i, m[i]);
+  }
+  ck_assert_int_eq(h2_fp_flush_denormals(0), 0);
+  ck_assert_float_gt(sub * 2.0f, 0.0f);
+}
+END_TEST
+
 Suite *h2nn_suite(void) {
   /* say which sets run here and which this CPU lacks */
   printf("test_gemm: kernel sets tested:");
@@ -211,6 +234,7 @@ Suite *h2nn_suite(void) {
   tcase_add_test(tc, bias_relu_matches_reference);
   tcase_add_test(tc, transpose_matches_reference);
   tcase_add_test(tc, short_loops_match_generic);
+  tcase_add_test(tc, denormals_flush_and_keep);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,9 +1,7 @@
 /* main.c — h2nn_mpi: parse, build, train (or predict), report. */
 #include <mpi.h>
 #include <stdlib.h>
-#ifdef H2NN_SIMULATE
-#include <xmmintrin.h>
-#endif
+#include <string.h>
 
 #include "h2nn/util/error.h"
 #include "h2nn/core/isa.h"
@@ -31,6 +29,12 @@ static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
   /* the kernel set, once for the process (isa.h): --isa, else $H2NN_ISA, else the best the CPU runs */
   err = opt.isa ? h2_isa_select(opt.isa, "--isa") : h2_isa_select(getenv("H2NN_ISA"), "H2NN_ISA");
   H2_TRY(h2_error_sync(world, err));
+  /* subnormals (isa.h): flushed unless --denormals keep */
+  int flush = !strcmp(opt.denormals, "flush");
+  err = flush || !strcmp(opt.denormals, "keep")
+            ? h2_fp_flush_denormals(flush)
+            : h2_error_set(__FILE__, __LINE__, H2_EINPUT, "--denormals %s: expected flush or keep", opt.denormals);
+  H2_TRY(h2_error_sync(world, err));
   if (opt.plan) return h2_plan(&opt, set, npos ? pos[0] : NULL, world);
 #ifdef H2NN_SIMULATE
   /* the SimGrid build (docs/scaling.md): timing of the training step on synthetic data only */
@@ -41,7 +45,6 @@ static int run(int argc, char **argv, MPI_Comm world, int *interrupted) {
                                              "%s: this is the simulation build (SimGrid SMPI): it trains on --synthetic N "
                                              "only, without files; use the normal build for input files and checkpoints",
                                              file_opt)));
-  _mm_setcsr(_mm_getcsr() | 0x8040); /* flush denormals: shared (folded) buffers hold arbitrary numbers */
 #endif
   if (opt.predict) return h2_predict(&opt, npos ? pos[0] : NULL, world);
   h2_trainer tr;

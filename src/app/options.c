@@ -60,6 +60,7 @@ static const h2_opt_spec opts[] = {
     {"dim", H2_OPT_INT, "1", "D", "with --synthetic: dimension of the grid (1, 2 or 3)", OFF(dim), 0, 1, 3},
     {"synthetic-samples", H2_OPT_INT, "4096", "S", "with --synthetic: training samples (generated on the fly)", OFF(synthetic_samples), 0, 1, BIG},
     {"isa", H2_OPT_STRING, NULL, "SET", "kernel set: generic, avx2, avx512 or auto (default: the environment variable H2NN_ISA, else auto = the fastest this CPU runs); a set the CPU cannot run is an error", OFF(isa), 0, 0, 0},
+    {"denormals", H2_OPT_STRING, "flush", "MODE", "subnormal floats (below 1.2e-38): flush (to zero, as TensorFlow and -ffast-math builds do: on x86 every operation that meets one costs ~100 cycles, and Adam's moments of dead weights decay into that range) or keep (IEEE gradual underflow)", OFF(denormals), 0, 0, 0},
     /* planning (src/app/plan.c; docs/scaling.md) */
     {"plan", H2_OPT_FLAG, NULL, NULL, "do not train: on one process, build the tree and the partition for --plan-ranks ranks and print each rank's parameters, Adam moments, activations, halo bytes, coarse-tree work, predicted peak memory and time per iteration", OFF(plan), 0, 0, 0},
     {"plan-ranks", H2_OPT_INT, "0", "P", "with --plan: the rank count to plan for (0 = the ranks of this run)", OFF(plan_ranks), 0, 0, 1 << 24},

@@ -591,9 +591,10 @@ static void print_header(h2_trainer *tr) {
          ds->synthetic ? "" : (ds->cache[0][0] ? " (in memory)" : " (streamed from the file)"));
   printf("h2nn_mpi: tree L = %d (%d leaves of <= %d points), far levels %d..%d, eta %.3g; rank %d, zeta %d, %s\n", m->L,
          1 << m->L, m->cfg.leaf_size, m->lmin, m->L, m->cfg.eta, m->r, m->zeta, h2_activation_name(m->cfg.activation));
-  printf("h2nn_mpi: %lld parameters (%.2f MB float32), %.1f MFLOP per sample forward; kernel set %s, OpenBLAS %s\n",
+  printf("h2nn_mpi: %lld parameters (%.2f MB float32), %.1f MFLOP per sample forward; kernel set %s, subnormals %s, "
+         "OpenBLAS %s\n",
          (long long)tr->nparams_global, tr->nparams_global * 4.0 / 1048576.0, h2_model_flops(m) * 1e-6,
-         h2_kernels_get()->name, h2_blas_core());
+         h2_kernels_get()->name, strcmp(tr->opt.denormals, "keep") ? "flushed" : "kept", h2_blas_core());
   const char *blas_fix = h2_blas_fallback();
   if (blas_fix)
     printf("h2nn_mpi: warning: OpenBLAS does not recognise this CPU and runs its SSE3 kernels (%s), several times "
@@ -760,14 +761,14 @@ void h2_trainer_report(h2_trainer *tr) {
   json_number(tr->test_error, tee, sizeof tee);
   int finite = isfinite(tr->train_error) && isfinite(tr->test_error);
   printf("{\"mode\":\"train\",\"status\":\"%s\",\"N\":%d,\"d\":%d,\"ranks\":%d,\"model_parallel\":%d,\"isa\":\"%s\","
-         "\"params\":%lld,\"iterations\":%lld,"
+         "\"denormals\":\"%s\",\"params\":%lld,\"iterations\":%lld,"
          "\"train_error\":%s,\"test_error\":%s,\"seconds\":%.3f,\"ms_per_iteration\":%.4f,\"gflops\":%.3f,"
          "\"gflops_compute\":%.3f,"
          "\"comm_bytes_per_iteration\":%.0f,\"comm_share\":%.4f,\"coarse_flops_per_iteration_max_rank\":%.0f,"
          "\"coarse_bytes_per_iteration_max_rank\":%.0f,\"peak_rss_mb\":%.1f,\"peak_rss_mb_max_rank\":%.1f,"
          "\"data_ms\":%.4f,\"compute_ms\":%.4f,\"wait_ms\":%.4f,\"allreduce_ms\":%.4f,\"optim_ms\":%.4f,\"stopped\":\"%s\"}\n",
          tr->stopped ? "interrupted" : !finite ? "non_finite_error" : "finished", tr->data.N, tr->data.d, c->size, c->pm,
-         h2_kernels_get()->name, (long long)tr->nparams_global, (long long)tr->adam.step, tre, tee, wall, ms, gflops,
+         h2_kernels_get()->name, tr->opt.denormals, (long long)tr->nparams_global, (long long)tr->adam.step, tre, tee, wall, ms, gflops,
          gflops_compute, bytes_iter, comm_share, coarse_max[0], coarse_max[1], rss_sum, rss_max,
          /* per training iteration, max over ranks (wait_ms: halo/coarse waits inside compute_ms) */
          PER_IT(phase[H2_PH_DATA]), PER_IT(phase[H2_PH_COMPUTE]), PER_IT(halo_wait_max), PER_IT(phase[H2_PH_ALLREDUCE]),

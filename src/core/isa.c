@@ -7,6 +7,9 @@
 #include <strings.h>
 
 #include <cblas.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
 
 #include "h2nn/util/error.h"
 
@@ -95,4 +98,21 @@ const char *h2_blas_fallback(void) {
   if (h2_isa_supported(H2_ISA_AVX2)) return "Haswell";
 #endif
   return NULL;
+}
+
+int h2_fp_flush_denormals(int flush) {
+#if defined(__x86_64__) || defined(__i386__)
+  const unsigned bits = 0x8040; /* FTZ (bit 15): subnormal results -> 0; DAZ (bit 6): subnormal inputs -> 0 */
+  _mm_setcsr(flush ? _mm_getcsr() | bits : _mm_getcsr() & ~bits);
+  return 0;
+#elif defined(__aarch64__)
+  uint64_t fpcr;
+  __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+  fpcr = flush ? fpcr | (1ull << 24) : fpcr & ~(1ull << 24); /* FZ */
+  __asm__ volatile("msr fpcr, %0" : : "r"(fpcr));
+  return 0;
+#else
+  if (!flush) return 0;
+  H2_FAIL(H2_EINPUT, "--denormals flush: not supported on this CPU architecture; use --denormals keep");
+#endif
 }

@@ -32,6 +32,7 @@ typedef struct {
   int64_t synthetic, dim, synthetic_samples;
   int quiet;
   const char *isa; /* kernel set (NULL: $H2NN_ISA, else auto) */
+  const char *denormals; /* flush or keep */
   /* planning (--plan) */
   int plan;
   int64_t plan_ranks;

@@ -91,4 +91,14 @@ const char *h2_isa_name(h2_isa isa);
 const char *h2_blas_core(void);
 const char *h2_blas_fallback(void);
 
+/* Subnormal floats (below 1.2e-38) for the calling thread: flush = 1 makes
+ * results and inputs that small zero (x86 MXCSR FTZ + DAZ, aarch64 FPCR FZ),
+ * flush = 0 restores IEEE gradual underflow.  On x86 every operation that
+ * meets a subnormal takes a microcode assist of ~100 cycles: with Adam's
+ * beta2 = 0.99 the moments of parameters whose gradient has died decay into
+ * that range and the update loop ran 50% slower (docs/performance.md).
+ * h2nn_mpi flushes by default (--denormals); the library (h2nn.h) leaves the
+ * caller's setting alone.  Returns 0, or H2_EINPUT for a CPU it cannot set. */
+int h2_fp_flush_denormals(int flush);
+
 #endif
