@@ -41,6 +41,7 @@ for t in "${targets[@]}"; do
   build-fuzz/tests/fuzz_"$t" -max_total_time="$secs" -timeout=30 -rss_limit_mb=4096 -detect_leaks=0 \
     -print_final_stats=1 -artifact_prefix="$findings/" -fork="${FORK:-1}" -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 "$work" 2>&1 | tee build-fuzz/fuzz_"$t".log |
-    grep -E '^#[0-9]+: cov|INFO: fuzzed for|stat::|ERROR|SUMMARY|Test unit written|crash-|timeout-' | tail -n 12
+    grep -E '^#[0-9]+: cov|INFO: fuzzed for|stat::|ERROR|SUMMARY|Test unit written|crash-|timeout-' | tail -n 12 ||
+    true # libFuzzer exits 1 when it kept a finding: go on to the next target
   echo "fuzz.sh: $t findings: $(find "$findings" -type f | wc -l) (triage: build-fuzz/tests/fuzz_$t FILE prints the stack)"
 done
