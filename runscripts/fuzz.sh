@@ -11,7 +11,11 @@
 # Fork mode: a crash, timeout or out-of-memory is kept as an artifact and
 # fuzzing goes on (HDF5 itself has decoding bugs on corrupted files that
 # would otherwise stop every run early); triage each artifact by its stack
-# (docs/reliability.md).  FORK=N runs N fuzzing processes.
+# (docs/reliability.md).  FORK=N runs N fuzzing processes.  An execution
+# takes about a millisecond; a hang or out-of-memory costs the whole limit
+# (FUZZ_TIMEOUT seconds, default 10; FUZZ_RSS_MB, default 2048) plus a job
+# restart, and libhdf5 has endless loops on some damaged heaps, so the
+# limits stay low.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-600}
@@ -38,7 +42,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$work" "$findings"
   cp -n tests/fuzz/corpus/"$t"/* "$work"/ 2> /dev/null || true
   echo "fuzz.sh: $t for $secs s (corpus $work, findings $findings)"
-  build-fuzz/tests/fuzz_"$t" -max_total_time="$secs" -timeout=30 -rss_limit_mb=4096 -detect_leaks=0 \
+  build-fuzz/tests/fuzz_"$t" -max_total_time="$secs" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb="${FUZZ_RSS_MB:-2048}" -detect_leaks=0 \
     -print_final_stats=1 -artifact_prefix="$findings/" -fork="${FORK:-1}" -ignore_crashes=1 -ignore_ooms=1 \
     -ignore_timeouts=1 "$work" 2>&1 | tee build-fuzz/fuzz_"$t".log |
     grep -E '^#[0-9]+: cov|INFO: fuzzed for|stat::|ERROR|SUMMARY|Test unit written|crash-|timeout-' | tail -n 12 ||
