@@ -23,7 +23,7 @@
  *
  * Limits, set before the file is touched: CPU time and wall-clock time
  * (--timeout, default 10 s: RLIMIT_CPU, then SIGXCPU/SIGKILL; alarm(),
- * SIGALRM) and address space (--memory, default 1024 MB on top of what the
+ * SIGALRM) and address space (--memory, default 512 MB on top of what the
  * process maps at start; RLIMIT_AS — not under AddressSanitizer, whose
  * shadow memory needs terabytes of address space: there ASan's own
  * hard_rss_limit_mb is set instead).
@@ -57,14 +57,14 @@
 /* Under the sanitizers: a report ends the process with status 4, and the
  * resident size is capped (RLIMIT_AS cannot be used with ASan). */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "exitcode=4:hard_rss_limit_mb=1536:allocator_may_return_null=1"; }
+const char *__asan_default_options(void) { return "exitcode=4:hard_rss_limit_mb=1024:allocator_may_return_null=1:detect_leaks=0"; }
 const char *__ubsan_default_options(void);
 const char *__ubsan_default_options(void) { return "exitcode=4:print_stacktrace=1"; }
 #endif
 
 #define ABSENT_NAME "h2nn_h5check_absent"
 /* Largest attribute read whole (bytes); larger ones are noted as errors. */
-#define MAX_ATTR_BYTES ((size_t)256 << 20)
+#define MAX_ATTR_BYTES ((size_t)64 << 20)
 
 typedef struct {
   hid_t file;
@@ -74,7 +74,7 @@ typedef struct {
   size_t base;   /* address space mapped at start (bytes) */
   haddr_t *seen; /* groups walked */
   long ngroups;
-  char first[768];
+  char first[2048];
 } walk;
 
 static herr_t stack_cb(unsigned n, const H5E_error2_t *e, void *data) {
@@ -389,7 +389,7 @@ static int set_limits(long timeout, long memory_mb, size_t base) {
 }
 
 int main(int argc, char **argv) {
-  long timeout = 10, memory_mb = 1024;
+  long timeout = 10, memory_mb = 512;
   const char *path = NULL;
   for (int i = 1; i < argc; i++) {
     char *end;

@@ -10,6 +10,7 @@
 #endif
 #include "h2nn/io/h5util.h"
 
+#include "h2nn/io/h5sandbox.h"
 #include "h2nn/util/error.h"
 
 #include <errno.h>
@@ -210,6 +211,10 @@ static int check_read_path(const char *path) {
            : S_ISSOCK(st.st_mode) ? "a socket"
                                   : "not a regular file");
   H2_CHECK(access(path, R_OK) == 0, H2_EINPUT, "%s: permission denied (%s)", path, strerror(errno));
+  /* libhdf5 crashes or loops on some damaged files (docs/reliability.md):
+   * a separate process decodes all of the file first, before this one
+   * parses a byte of it */
+  H2_TRY(h2_h5_sandbox_check(path));
   htri_t is = H5Fis_hdf5(path);
   H2_CHECK(is != 0, H2_EINPUT, "%s: not an HDF5 file (no HDF5 signature in its %lld bytes)", path,
            (long long)st.st_size);
