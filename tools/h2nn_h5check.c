@@ -57,7 +57,7 @@
 /* Under the sanitizers: a report ends the process with status 4, and the
  * resident size is capped (RLIMIT_AS cannot be used with ASan). */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "exitcode=4:hard_rss_limit_mb=1024:allocator_may_return_null=1:detect_leaks=0"; }
+const char *__asan_default_options(void) { return "exitcode=4:hard_rss_limit_mb=768:allocator_may_return_null=1:detect_leaks=0"; }
 const char *__ubsan_default_options(void);
 const char *__ubsan_default_options(void) { return "exitcode=4:print_stacktrace=1"; }
 #endif
