@@ -84,7 +84,8 @@ static int locate(const char *path, char *exe, size_t size) {
   Dl_info dl;
   if (dladdr((void *)h2_h5_sandbox_check, &dl) && dl.dli_fname && strcmp(dl.dli_fname, self) != 0 &&
       strchr(dl.dli_fname, '/')) {
-    dir_of(dl.dli_fname, dir, sizeof dir);
+    char lib[PATH_MAX];
+    dir_of(realpath(dl.dli_fname, lib) ? lib : dl.dli_fname, dir, sizeof dir);
     snprintf(exe, size, "%s/%s/%s", dir, H2NN_LIB_TO_BIN, H5CHECK_NAME);
     if (executable(exe)) return 1;
   }
