@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "h2nn/core/isa.h"
+#include "relu_mask.h"
 
 /* ReLU mask and bias gradient in one pass; 16 partial sums so that it vectorises */
 static void k_relu_bias_grad(int rows, int n, float *dz, const float *z, int relu, float *db) {
@@ -28,10 +29,7 @@ static void k_relu_bias_grad(int rows, int n, float *dz, const float *z, int rel
         part[u] += v;
       }
     float s = 0;
-    for (; c < n; c++) {
-      if (relu && !(za[c] > 0)) d[c] = 0;
-      s += d[c];
-    }
+    H2_RELU_MASK_SUM(d, za, c, n, relu, s);
     for (int u = 0; u < 16; u++) s += part[u];
     db[a] += s;
   }
