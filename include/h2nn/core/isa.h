@@ -9,8 +9,9 @@
  *            transposes                                    (kernels_avx2.c)
  *   generic  portable C (any CPU, aarch64 included): block products through
  *            OpenBLAS, which picks its own kernels at run time (kernels_generic.c)
- * The short loops (ReLU mask and bias gradient, loss sums, Adam) are written
- * once (kernels_common.h) and compiled into each set with its ISA flags, so
+ * The short loops (ReLU mask and bias gradient, loss sums, Adam) and the
+ * transposes' tiling around each set's register tile are written once
+ * (kernels_common.h) and compiled into each set with its ISA flags, so
  * the compiler vectorises them for that ISA.  Each kernel file alone gets its
  * ISA's compiler flags (CMakeLists.txt); nothing outside it does, so the
  * default build runs on any x86-64 (or aarch64) CPU.
