@@ -1,7 +1,7 @@
 /* h2nn_h5check — the sandboxed HDF5 pre-read (docs/reliability.md, "Inside
  * libhdf5").
  *
- *   h2nn_h5check [--timeout SECONDS] [--memory MB] FILE.h5
+ *   h2nn_h5check [--timeout SECONDS] [--memory MB] [--] FILE.h5
  *
  * Owns: decoding all of FILE's metadata with libhdf5, alone in a process
  * of its own under hard limits, so that a file which makes libhdf5 1.10
@@ -346,7 +346,7 @@ static void lookups(walk *w) {
 }
 
 static int usage(const char *prog) {
-  fprintf(stdout, "usage: %s [--timeout SECONDS] [--memory MB] FILE.h5\n", prog);
+  fprintf(stdout, "usage: %s [--timeout SECONDS] [--memory MB] [--] FILE.h5\n", prog);
   return 2;
 }
 
@@ -391,15 +391,18 @@ static int set_limits(long timeout, long memory_mb, size_t base) {
 int main(int argc, char **argv) {
   long timeout = 10, memory_mb = 512;
   const char *path = NULL;
+  int opts = 1;
   for (int i = 1; i < argc; i++) {
     char *end;
-    if ((!strcmp(argv[i], "--timeout") || !strcmp(argv[i], "--memory")) && i + 1 < argc) {
+    if (opts && !strcmp(argv[i], "--")) {
+      opts = 0;
+    } else if (opts && (!strcmp(argv[i], "--timeout") || !strcmp(argv[i], "--memory")) && i + 1 < argc) {
       long v = strtol(argv[i + 1], &end, 10);
       if (*end || v < 1 || v > 1000000) return usage(argv[0]);
       if (argv[i][2] == 't') timeout = v;
       else memory_mb = v;
       i++;
-    } else if (argv[i][0] == '-' || path) {
+    } else if ((opts && argv[i][0] == '-') || path) {
       return usage(argv[0]);
     } else {
       path = argv[i];

@@ -175,7 +175,7 @@ int h2_h5_sandbox_check(const char *path) {
   char targ[32], marg[32];
   snprintf(targ, sizeof targ, "%ld", timeout);
   snprintf(marg, sizeof marg, "%d", H5CHECK_MEMORY_MB);
-  char *argv[] = {exe, "--timeout", targ, "--memory", marg, (char *)path, NULL};
+  char *argv[] = {exe, "--timeout", targ, "--memory", marg, "--", (char *)path, NULL};
 
   int fds[2];
   H2_CHECK(pipe2(fds, O_CLOEXEC) == 0, H2_EIO, "%s: cannot start the HDF5 pre-read: pipe: %s", path,
