@@ -592,11 +592,7 @@ static void print_header(h2_trainer *tr) {
          "OpenBLAS %s\n",
          (long long)tr->nparams_global, tr->nparams_global * 4.0 / 1048576.0, h2_model_flops(m) * 1e-6,
          h2_kernels_get()->name, strcmp(tr->opt.denormals, "keep") ? "flushed" : "kept", h2_blas_core());
-  const char *blas_fix = h2_blas_fallback();
-  if (blas_fix)
-    printf("h2nn_mpi: warning: OpenBLAS does not recognise this CPU and runs its SSE3 kernels (%s), several times "
-           "slower than the CPU allows; export OPENBLAS_CORETYPE=%s before mpirun (docs/performance.md)\n",
-           h2_blas_core(), blas_fix);
+  h2_blas_warn(stdout, "h2nn_mpi");
   printf("h2nn_mpi: %d ranks = %d data-parallel x %d model-parallel; batch %lld, lr %g, %lld iterations%s\n",
          tr->comm.size, tr->comm.pd, tr->comm.pm, (long long)tr->opt.batch_size, tr->opt.lr,
          (long long)tr->opt.iterations, tr->opt.resume ? " (resumed)" : "");
