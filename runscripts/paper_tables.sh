@@ -15,7 +15,7 @@
 # learning rate of 0.0025, so that Adam refines the start instead of
 # scrambling it).  RTE_OPTS= CUSTOM_OPTS= gives the project defaults (output
 # centring and input scale then chosen from the data, cosine schedule).
-# Checkpoints, logs and plots are those of the last seed.
+# Checkpoints and logs: one per seed (OUT/PROBLEM_nN_seedS.*); the plots show the last seed.
 # PROBLEMS: "rte custom" (default) or one of them.  OUT: the results
 # directory (default results/paper), so that several runs (the two option
 # sets, or one size at a time) keep their tables apart.
@@ -65,12 +65,12 @@ for problem in $problems; do
   for n in $sizes; do
     data=inputs/${problem}_n${n}_s${samples}.h5
     [ -f "$data" ] || mpirun -np "$ranks" build/h2nn_gen "$problem" --n "$n" --samples "$samples" --seed 0 --output "$data"
-    ck="$out/${problem}_n${n}.ckpt.h5"
     if [ "$problem" = rte ]; then popts=("${rte_opts[@]}"); else popts=("${custom_opts[@]}"); fi
     for seed in $seeds; do
-      mpirun -np "$ranks" build/h2nn_mpi "$data" --iterations "$iters" --seed "$seed" --checkpoint "$ck" "${popts[@]}" "${extra[@]}" |
-        tee "$out/${problem}_n${n}.log"
-      log="$out/${problem}_n${n}.log"
+      # one checkpoint and log per seed (a finished checkpoint is never overwritten by the next seed's run)
+      ck="$out/${problem}_n${n}_seed${seed}.ckpt.h5" log="$out/${problem}_n${n}_seed${seed}.log"
+      mpirun -np "$ranks" build/h2nn_mpi "$data" --iterations "$iters" --seed "$seed" --checkpoint "$ck" --overwrite \
+        "${popts[@]}" "${extra[@]}" | tee "$log"
       tr=$(json "$log" train_error) te=$(json "$log" test_error) np=$(json "$log" params) s=$(json "$log" seconds)
       IFS='|' read -r ph po <<< "$(paper "$problem" "$n")"
       printf '| %s | %s | %s | %.3g / %.3g | %s | %.2f | %.1f | %s | %s |\n' "$problem" "$n" "$seed" "$tr" "$te" "$np" \

@@ -7,7 +7,11 @@
 #             history, unit tests), fuzz_replay_input / fuzz_replay_checkpoint
 #             (the seed corpus and every fixed finding: hostile input files,
 #             checkpoints and histories in-process), and the bad_input cases
-#             below (the same readers through the programs, on 2 ranks)
+#             below (the same readers through the programs, on 2 ranks;
+#             hdf5_*: the sandboxed pre-read h2nn_h5check, itself built with
+#             the sanitizers, refuses files on which libhdf5 crashes or loops
+#             — there ASan reports libhdf5's own invalid access and aborts the
+#             pre-read, which is the refusal the test expects)
 #   writers   gen_cli + check_genfile (h2nn_gen), checkpoint_roundtrip
 #             (checkpoints, --predict outputs)
 #   training  checkpoint_roundtrip (30 iterations on 2 ranks, --predict on 1
@@ -19,7 +23,7 @@ set(h2nn_asan_tests
     faults_vlen_attr fuzz_replay_input fuzz_replay_checkpoint)
 foreach(c not_hdf5 truncated_hdf5 huge_declared resume_damaged predict_damaged leaf_size_2p31
           ckpt_activation_array ckpt_points_extra_cols ckpt_history_2d ckpt_step_negative
-          predict_ckpt_output_mean_2d)
+          predict_ckpt_output_mean_2d hdf5_heap_loop hdf5_vlen_segv h5check_missing)
   list(APPEND h2nn_asan_tests bad_input_${c})
 endforeach()
 foreach(t ${h2nn_asan_tests})

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "h2nn/core/isa.h"
 #include "h2nn/gen/datagen.h"
 #include "h2nn/util/cli.h"
 #include "h2nn/util/error.h"
@@ -316,6 +317,7 @@ static int run(const gen_options *op, MPI_Comm comm) {
       printf("%s: grid of %lld^%lld points: N = %lld (requested %lld)\n", PROG,
              (long long)llround(pow((double)N, 1.0 / (double)op->dim)), (long long)op->dim,
              (long long)N, (long long)op->n);
+    h2_blas_warn(stdout, PROG); /* the RTE solver's LU and the kernel products are OpenBLAS's */
     fflush(stdout);
   }
 

@@ -40,10 +40,27 @@ static double now(void) {
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+/* the timing of every benchmark: GFLOP/s of one call probe(ctx, n) doing n units of work of `flop`
+ * flops each; a call shorter than `sec` seconds is too short to time and is repeated with n doubled
+ * (*n keeps the grown count for the caller's next call).  A probe returns a value to consume. */
+typedef double probe_fn(const void *ctx, long n);
+static double timed_gflops(probe_fn *probe, const void *ctx, long *n, double flop, double sec) {
+  volatile double sink = 0;
+  double dt;
+  for (;;) {
+    double t0 = now();
+    sink += probe(ctx, *n);
+    if ((dt = now() - t0) >= sec) break;
+    *n *= 2;
+  }
+  (void)sink;
+  return flop * *n / dt * 1e-9;
+}
+
 /* ---- FMA peak: NACC independent accumulators, c = c a + b, flops = 2 x lanes x NACC per step */
 typedef float v4f __attribute__((vector_size(16)));
 #define G12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-static double peak_generic(long n) { /* the baseline's 128-bit vectors, multiply and add (no FMA) */
+static double peak_generic(const void *ctx, long n) { /* the baseline's 128-bit vectors, multiply and add (no FMA) */
   const v4f a = {1.0000001f, 1.0000001f, 1.0000001f, 1.0000001f}, b = {1e-7f, 1e-7f, 1e-7f, 1e-7f};
 #define DG(i) v4f c##i = b * (float)i;
 #define FG(i) c##i = c##i * a + b;
@@ -54,6 +71,7 @@ static double peak_generic(long n) { /* the baseline's 128-bit vectors, multiply
   }
   float r = 0;
   G12(SG)
+  (void)ctx;
   return r;
 }
 #if defined(__x86_64__)
@@ -61,7 +79,7 @@ static double peak_generic(long n) { /* the baseline's 128-bit vectors, multiply
  * store-to-load latency, not the FMA units) */
 #define ACC12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define ACC24(X) ACC12(X) X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23)
-__attribute__((target("avx2,fma"))) static double peak_avx2(long n) {
+__attribute__((target("avx2,fma"))) static double peak_avx2(const void *ctx, long n) {
   const __m256 a = _mm256_set1_ps(1.0000001f), b = _mm256_set1_ps(1e-7f);
 #define D2(i) __m256 c##i = _mm256_set1_ps((float)i);
 #define F2(i) c##i = _mm256_fmadd_ps(c##i, a, b);
@@ -72,9 +90,10 @@ __attribute__((target("avx2,fma"))) static double peak_avx2(long n) {
   }
   float r = 0;
   ACC12(S2)
+  (void)ctx;
   return r;
 }
-__attribute__((target("avx512f,avx2,fma"))) static double peak_avx512(long n) {
+__attribute__((target("avx512f,avx2,fma"))) static double peak_avx512(const void *ctx, long n) {
   const __m512 a = _mm512_set1_ps(1.0000001f), b = _mm512_set1_ps(1e-7f);
 #define D5(i) __m512 c##i = _mm512_set1_ps((float)i);
 #define F5(i) c##i = _mm512_fmadd_ps(c##i, a, b);
@@ -85,33 +104,25 @@ __attribute__((target("avx512f,avx2,fma"))) static double peak_avx512(long n) {
   }
   float r = 0;
   ACC24(S5)
+  (void)ctx;
   return r;
 }
 #endif
 
 /* best GFLOP/s of `trials` runs of the probe of at least `sec` seconds each */
 static double peak_runs(h2_isa isa, double sec, int trials) {
-  double (*fn)(long) = peak_generic;
+  probe_fn *fn = peak_generic;
   double flops_step = 2 * 4 * 12;
 #if defined(__x86_64__)
   if (isa == H2_ISA_AVX2) fn = peak_avx2, flops_step = 2 * 8 * 12;
   if (isa == H2_ISA_AVX512) fn = peak_avx512, flops_step = 2 * 16 * 24;
 #endif
   long n = 100000;
-  volatile double sink = 0;
   double best = 0;
   for (int t = 0; t < trials; t++) {
-    double t0 = now();
-    sink += fn(n);
-    double dt = now() - t0;
-    if (dt < sec) { /* too short to time: grow */
-      n *= 2, t--;
-      continue;
-    }
-    double g = flops_step * n / dt * 1e-9;
+    double g = timed_gflops(fn, NULL, &n, flops_step, sec);
     best = g > best ? g : best;
   }
-  (void)sink;
   return best;
 }
 static double peak(h2_isa isa, double sec) { return peak_runs(isa, sec, 1); }
@@ -131,6 +142,7 @@ enum { M_KERNEL, M_OPENBLAS, M_LIBXSMM, M_PEAK, M_COUNT };
 typedef struct {
   const h2_kernels *ks;
   h2_isa isa;
+  int method; /* M_KERNEL, M_OPENBLAS or M_LIBXSMM */
   int M, K, trans, lda, nb;
   const float *A, *B;
   float *C;
@@ -139,11 +151,10 @@ typedef struct {
 #endif
 } bench;
 
-/* reps calls of method; returns seconds */
-static double run(const bench *b, int method, long reps) {
-  volatile double sink = 0;
-  double t0 = now();
-  for (long r = 0; r < reps; r++) switch (method) {
+/* reps calls of b->method (a probe_fn; the products land in b->C) */
+static double run(const void *ctx, long reps) {
+  const bench *b = ctx;
+  for (long r = 0; r < reps; r++) switch (b->method) {
     case M_KERNEL: b->ks->gemm(b->trans, b->M, b->K, b->nb, b->A, b->lda, b->B, 0, NULL, 0, b->C); break;
     case M_OPENBLAS:
       cblas_sgemm(CblasRowMajor, b->trans ? CblasTrans : CblasNoTrans, CblasNoTrans, b->M, b->nb, b->K, 1, b->A, b->lda,
@@ -153,8 +164,7 @@ static double run(const bench *b, int method, long reps) {
     case M_LIBXSMM: b->xsmm(b->B, b->A, b->C); break;
 #endif
     }
-  (void)sink;
-  return now() - t0;
+  return 0;
 }
 
 /* The methods timed in interleaved rounds (each round runs every method once for ~20 ms), so that
@@ -210,9 +220,8 @@ static int shapes(h2_isa isa) {
           best[m] = g > best[m] ? g : best[m];
           continue;
         }
-        double dt;
-        while ((dt = run(&b, m, reps[m])) < 0.02) reps[m] *= 2;
-        double g = flop * reps[m] / dt * 1e-9;
+        b.method = m;
+        double g = timed_gflops(run, &b, &reps[m], flop, 0.02);
         best[m] = g > best[m] ? g : best[m];
       }
     for (int m = 0; m < M_COUNT; m++)

@@ -222,6 +222,9 @@ int h2_trainer_setup(h2_trainer *tr, const h2_options *opt_in, const int *set, c
   tr->opt = *opt_in;
   tr->comm.world = world;
   tr->t_start = MPI_Wtime();
+#ifdef H2NN_SIMULATE
+  tr->arbitrary_numbers = 1; /* (see h2_trainer) */
+#endif
   h2_options *opt = &tr->opt;
   int rank;
   H2_MPI(MPI_Comm_rank(world, &rank));
@@ -384,10 +387,7 @@ static void adam_on_slice(void *ctx, int64_t off, real *g, int64_t n) {
  * first loss (an error of 1e18 is not training). */
 #define H2_EXPLODE_FACTOR 1e6
 static int check_loss(h2_trainer *tr, double loss, int64_t it) {
-#ifdef H2NN_SIMULATE
-  (void)tr, (void)loss, (void)it; /* simulation build: shared buffers hold arbitrary numbers, the loss means nothing */
-  return 0;
-#endif
+  if (tr->arbitrary_numbers) return 0;
   if (!isfinite(loss))
     H2_FAIL(H2_EDIVERGED, "training diverged: the loss is %g at iteration %lld (try a smaller --lr)", loss,
             (long long)it + 1);
@@ -405,10 +405,7 @@ static int check_loss(h2_trainer *tr, double loss, int64_t it) {
  * before every checkpoint write and at the end: a NaN checkpoint never
  * replaces a good one. */
 static int check_finite_state(h2_trainer *tr) {
-#ifdef H2NN_SIMULATE
-  (void)tr; /* simulation build: shared buffers hold arbitrary numbers */
-  return 0;
-#endif
+  if (tr->arbitrary_numbers) return 0;
   int64_t n = tr->model.nparams, bad = -1;
   const real *arr[3] = {tr->params, tr->m1, tr->v1};
   static const char *const what[3] = {"parameters", "Adam first moments", "Adam second moments"};
@@ -595,11 +592,7 @@ static void print_header(h2_trainer *tr) {
          "OpenBLAS %s\n",
          (long long)tr->nparams_global, tr->nparams_global * 4.0 / 1048576.0, h2_model_flops(m) * 1e-6,
          h2_kernels_get()->name, strcmp(tr->opt.denormals, "keep") ? "flushed" : "kept", h2_blas_core());
-  const char *blas_fix = h2_blas_fallback();
-  if (blas_fix)
-    printf("h2nn_mpi: warning: OpenBLAS does not recognise this CPU and runs its SSE3 kernels (%s), several times "
-           "slower than the CPU allows; export OPENBLAS_CORETYPE=%s before mpirun (docs/performance.md)\n",
-           h2_blas_core(), blas_fix);
+  h2_blas_warn(stdout, "h2nn_mpi");
   printf("h2nn_mpi: %d ranks = %d data-parallel x %d model-parallel; batch %lld, lr %g, %lld iterations%s\n",
          tr->comm.size, tr->comm.pd, tr->comm.pm, (long long)tr->opt.batch_size, tr->opt.lr,
          (long long)tr->opt.iterations, tr->opt.resume ? " (resumed)" : "");

@@ -11,6 +11,7 @@
 #ifndef H2NN_DOUBLE
 #include "h2nn/core/isa.h"
 #endif
+#include "relu_mask.h"
 
 int h2_bsmap_build(h2_bsmap *m, const h2_pattern *pat, int first_row, int nrows, int zeta,
                    const int *box_width) {
@@ -188,10 +189,7 @@ void h2_bsl_backward(const h2_bsmap *m, int k, const int *rows, int nrows, const
       real *d = dz + (int64_t)a * nb;
       const real *za = z + (int64_t)a * nb;
       real s = 0;
-      for (int c = 0; c < nb; c++) {
-        if (relu && !(za[c] > 0)) d[c] = 0;
-        s += d[c];
-      }
+      H2_RELU_MASK_SUM(d, za, 0, nb, relu, s);
       db[a] += s;
     }
 #endif

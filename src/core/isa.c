@@ -100,6 +100,14 @@ const char *h2_blas_fallback(void) {
   return NULL;
 }
 
+void h2_blas_warn(FILE *out, const char *prog) {
+  const char *fix = h2_blas_fallback();
+  if (fix)
+    fprintf(out, "%s: warning: OpenBLAS does not recognise this CPU and runs its SSE3 kernels (%s), several times "
+            "slower than the CPU allows; export OPENBLAS_CORETYPE=%s before mpirun (docs/performance.md)\n",
+            prog, h2_blas_core(), fix);
+}
+
 int h2_fp_flush_denormals(int flush) {
 #if defined(__x86_64__) || defined(__i386__)
   const unsigned bits = 0x8040; /* FTZ (bit 15): subnormal results -> 0; DAZ (bit 6): subnormal inputs -> 0 */

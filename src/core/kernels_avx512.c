@@ -89,26 +89,13 @@ static inline void transpose16(int rows, const float *X, int ldx, float *Y, int 
   for (int i = 0; i < 16; i++) _mm512_storeu_ps(Y + (size_t)i * ldy, r[i]);
 }
 
-/* XT (nb x kpad) = X^T zero-padded, X (K x nb) */
+/* 16 x 16 register tiles (kernels_common.h) */
 static void transpose_pad(int K, int nb, const float *X, float *XT, int kpad) {
-  int nb16 = nb / 16 * 16;
-  for (int j0 = 0; j0 < nb16; j0 += 16)
-    for (int i0 = 0; i0 < kpad; i0 += 16) {
-      int rows = K - i0 < 16 ? K - i0 : 16;
-      transpose16(rows > 0 ? rows : 0, X + (size_t)(rows > 0 ? i0 : 0) * nb + j0, nb, XT + (size_t)j0 * kpad + i0,
-                  kpad);
-    }
-  k_transpose_pad_tail(K, nb, nb16, X, XT, kpad);
+  k_transpose_pad_tiled(16, transpose16, K, nb, X, XT, kpad);
 }
 
-/* 16 x 16 register tiles, ragged edges element by element */
 static void transpose(int rows, int cols, const float *A, int lda, float *B, int ldb) {
-  for (int i0 = 0; i0 < rows; i0 += 16)
-    for (int j0 = 0; j0 < cols; j0 += 16) {
-      int i1 = i0 + 16 < rows ? i0 + 16 : rows, j1 = j0 + 16 < cols ? j0 + 16 : cols;
-      if (i1 - i0 == 16 && j1 - j0 == 16) transpose16(16, A + (size_t)i0 * lda + j0, lda, B + (size_t)j0 * ldb + i0, ldb);
-      else k_transpose_block(i0, i1, j0, j1, A, lda, B, ldb);
-    }
+  k_transpose_tiled(16, transpose16, rows, cols, A, lda, B, ldb);
 }
 
 const h2_kernels h2_kernels_avx512 = {

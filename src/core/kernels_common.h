@@ -1,7 +1,8 @@
-/* kernels_common.h — the short loops of every kernel set (isa.h), written
- * once and included by each kernels_<isa>.c, which is compiled with its ISA's
- * flags: the compiler vectorises the same source for AVX-512, AVX2 or the
- * baseline.  They use no FMA contraction and keep their summation order
+/* kernels_common.h — the short loops of every kernel set (isa.h) and the
+ * tiling drivers of its transposes (around each set's own register tile),
+ * written once and included by each kernels_<isa>.c, which is compiled with
+ * its ISA's flags: the compiler vectorises the same source for AVX-512, AVX2
+ * or the baseline.  They use no FMA contraction and keep their summation order
  * (fixed partial sums), so every set gives bitwise the same results here;
  * only the block products differ between sets (in rounding). */
 #ifndef H2NN_KERNELS_COMMON_H
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "h2nn/core/isa.h"
+#include "relu_mask.h"
 
 /* ReLU mask and bias gradient in one pass; 16 partial sums so that it vectorises */
 static void k_relu_bias_grad(int rows, int n, float *dz, const float *z, int relu, float *db) {
@@ -27,10 +29,7 @@ static void k_relu_bias_grad(int rows, int n, float *dz, const float *z, int rel
         part[u] += v;
       }
     float s = 0;
-    for (; c < n; c++) {
-      if (relu && !(za[c] > 0)) d[c] = 0;
-      s += d[c];
-    }
+    H2_RELU_MASK_SUM(d, za, c, n, relu, s);
     for (int u = 0; u < 16; u++) s += part[u];
     db[a] += s;
   }
@@ -82,6 +81,38 @@ static void k_transpose_block(int i0, int i1, int j0, int j1, const float *A, in
 static void k_transpose_pad_tail(int K, int n, int j0, const float *X, float *XT, int kpad) {
   for (int j = j0; j < n; j++)
     for (int k = 0; k < kpad; k++) XT[(size_t)j * kpad + k] = k < K ? X[(size_t)k * n + j] : 0;
+}
+
+/* The two transposes of every set, driven by W x W tiles.  tile(rows, X, ldx, Y, ldy) writes
+ * Y[W x W] (row stride ldy) = X^T for the W x W tile X (row stride ldx) of which only the first `rows`
+ * rows are read, the others taken as zero (a set's register transpose); NULL: no register tile, element
+ * by element.  Always inlined, so each kernels_<isa>.c gets its own copy with W and tile constant and
+ * the tile function inlined. */
+typedef void k_tile_fn(int rows, const float *X, int ldx, float *Y, int ldy);
+
+/* B (cols x rows, row stride ldb) = A^T, A (rows x cols, row stride lda): whole tiles by `tile`,
+ * ragged edges element by element */
+static inline __attribute__((always_inline)) void k_transpose_tiled(int W, k_tile_fn *tile, int rows, int cols,
+                                                                    const float *A, int lda, float *B, int ldb) {
+  for (int i0 = 0; i0 < rows; i0 += W)
+    for (int j0 = 0; j0 < cols; j0 += W) {
+      int i1 = i0 + W < rows ? i0 + W : rows, j1 = j0 + W < cols ? j0 + W : cols;
+      if (tile && i1 - i0 == W && j1 - j0 == W) tile(W, A + (size_t)i0 * lda + j0, lda, B + (size_t)j0 * ldb + i0, ldb);
+      else k_transpose_block(i0, i1, j0, j1, A, lda, B, ldb);
+    }
+}
+
+/* XT (nb x kpad) = X^T zero-padded, X (K x nb), kpad a multiple of W: whole column tiles by `tile`
+ * (rows beyond K read as zero), the last nb mod W columns element by element */
+static inline __attribute__((always_inline)) void k_transpose_pad_tiled(int W, k_tile_fn *tile, int K, int nb,
+                                                                        const float *X, float *XT, int kpad) {
+  int nbw = tile ? nb / W * W : 0;
+  for (int j0 = 0; j0 < nbw; j0 += W)
+    for (int i0 = 0; i0 < kpad; i0 += W) {
+      int rows = K - i0 < W ? K - i0 : W;
+      tile(rows > 0 ? rows : 0, X + (size_t)(rows > 0 ? i0 : 0) * nb + j0, nb, XT + (size_t)j0 * kpad + i0, kpad);
+    }
+  k_transpose_pad_tail(K, nb, nbw, X, XT, kpad);
 }
 
 #endif

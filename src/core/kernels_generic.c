@@ -4,15 +4,13 @@
  * at run time. */
 #include "kernels_common.h"
 
-/* 16 x 16 tiles, element by element */
+/* 16 x 16 tiles, element by element (no register tile: kernels_common.h's drivers with NULL) */
 static void transpose(int rows, int cols, const float *A, int lda, float *B, int ldb) {
-  for (int i0 = 0; i0 < rows; i0 += 16)
-    for (int j0 = 0; j0 < cols; j0 += 16)
-      k_transpose_block(i0, i0 + 16 < rows ? i0 + 16 : rows, j0, j0 + 16 < cols ? j0 + 16 : cols, A, lda, B, ldb);
+  k_transpose_tiled(16, NULL, rows, cols, A, lda, B, ldb);
 }
 
 static void transpose_pad(int K, int n, const float *X, float *XT, int kpad) {
-  k_transpose_pad_tail(K, n, 0, X, XT, kpad);
+  k_transpose_pad_tiled(16, NULL, K, n, X, XT, kpad);
 }
 
 const h2_kernels h2_kernels_generic = {

@@ -10,6 +10,7 @@
 #endif
 #include "h2nn/io/h5util.h"
 
+#include "h2nn/io/h5sandbox.h"
 #include "h2nn/util/error.h"
 
 #include <errno.h>
@@ -150,8 +151,9 @@ static h2_h5_class class_of(hid_t type) {
 /* A numeric type's bit layout inside its bytes: HDF5's conversions trust it,
  * and a damaged one (precision or offset past the value's size, float fields
  * outside it) made H5Aread crash with SIGBUS in its bit copy (fuzzing,
- * docs/reliability.md).  0 when plausible, else -1 with a description. */
-static int numeric_layout(hid_t type, char *why, size_t wsize) {
+ * docs/reliability.md).  0 when plausible, else -1 with a description
+ * (h5util.h; also used by tools/h2nn_h5check.c). */
+int h2_h5_numeric_layout(hid_t type, char *why, size_t wsize) {
   H5T_class_t c = H5Tget_class(type);
   if (c != H5T_INTEGER && c != H5T_FLOAT) return 0;
   size_t size = H5Tget_size(type), prec = H5Tget_precision(type);
@@ -209,6 +211,10 @@ static int check_read_path(const char *path) {
            : S_ISSOCK(st.st_mode) ? "a socket"
                                   : "not a regular file");
   H2_CHECK(access(path, R_OK) == 0, H2_EINPUT, "%s: permission denied (%s)", path, strerror(errno));
+  /* libhdf5 crashes or loops on some damaged files (docs/reliability.md):
+   * a separate process decodes all of the file first, before this one
+   * parses a byte of it */
+  H2_TRY(h2_h5_sandbox_check(path));
   htri_t is = H5Fis_hdf5(path);
   H2_CHECK(is != 0, H2_EINPUT, "%s: not an HDF5 file (no HDF5 signature in its %lld bytes)", path,
            (long long)st.st_size);
@@ -479,7 +485,7 @@ int h2_h5_dataset_info_id(hid_t dset, h2_h5_info *info) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT,
                        "%s: dataset %s: cannot read its type or shape: %s", fname, dname,
                        h5_reason(r, sizeof r));
-  } else if (numeric_layout(type, r_layout, sizeof r_layout) != 0) {
+  } else if (h2_h5_numeric_layout(type, r_layout, sizeof r_layout) != 0) {
     char fname[1024], dname[1024];
     h2_h5_filename(dset, fname, sizeof fname);
     objname(dset, dname, sizeof dname);
@@ -881,7 +887,7 @@ static int attr_read_num(hid_t loc, const char *name, hid_t mt, void *value, int
   } else if (npts != 1) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: expected one value, found %lld", where,
                        (long long)npts);
-  } else if (numeric_layout(t, why, sizeof why) != 0) {
+  } else if (h2_h5_numeric_layout(t, why, sizeof why) != 0) {
     err = h2_error_set(__FILE__, __LINE__, H2_EINPUT, "%s: has %s", where, why);
   } else if (H5Aread(a, mt, value) < 0) {
     char r[512];

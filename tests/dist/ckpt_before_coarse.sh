@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # ckpt_before_coarse.sh MPIEXEC H2NN_MPI H2NN_HISTORY FIXTURE_DIR
 # The checkpoint format did not change with the distributed coarse tree
 # (docs/scaling.md "Distributed coarse tree"): checkpoints written by the
@@ -14,22 +15,9 @@
 #       with the same shapes and types as the old one.
 set -euo pipefail
 mpiexec=$1 mpi=$2 hist=$3 fix=$4
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
-run() { # ranks model_parallel args...
-  local np=$1 pm=$2
-  shift 2
-  timeout 180 "$mpiexec" -n "$np" --oversubscribe "$mpi" --model-parallel "$pm" --quiet "$@"
-}
-same_losses() { # a.h5 b.h5 from to
-  paste <("$hist" "$1" | awk -v f="$3" -v t="$4" '!/^#/ && $1 >= f && $1 <= t {print $3}') \
-        <("$hist" "$2" | awk -v f="$3" -v t="$4" '!/^#/ && $1 >= f && $1 <= t {print $3}') |
-    awk -v A="$1" -v B="$2" -v want="$(($4 - $3 + 1))" 'BEGIN {n = 0; worst = 0}
-      {n++; d = $1 - $2; if (d < 0) d = -d; r = d / ($2 > 0 ? $2 : -$2); if (r > worst) worst = r}
-      END {printf "%s vs %s: %d iterations, max relative loss difference %.2e\n", A, B, n, worst;
-           if (n != want || worst > 1e-4) exit 1}'
-}
+launch_timeout=180
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
 # datasets (names, types, shapes) of a checkpoint, without their values
 # datasets with shapes and types (attribute blocks aside: the accuracy
 # options of issue 17 add /optimizer attributes, see attrs)

@@ -17,6 +17,10 @@
 # a command line that cannot be honoured as written (an option the checkpoint
 # contradicts; an input file next to --synthetic) instead of silently
 # ignoring part of it.
+# Cases hdf5_* (--resume), predict_hdf5_* and input_hdf5_* give files on
+# which libhdf5 itself crashes or loops (tests/fuzz/hdf5_findings/
+# sandboxed/): the sandboxed pre-read refuses them (and, on 1 rank,
+# h2nn_history too); h5check_missing: without the pre-read no file is opened.
 # The valid starting points come from the bad_input_setup fixture.
 set -euo pipefail
 # shellcheck source=common.sh
@@ -232,6 +236,34 @@ case "$CASE" in
       cmd=(--resume mut.h5 --iterations 20 --batch-size 16 --checkpoint ck.h5 "$data")
     fi
     name="mut\.h5.*$obj" ;;
+  hdf5_*|predict_hdf5_*|input_hdf5_*)
+    # files on which libhdf5 1.10 itself crashes or loops (fuzz findings):
+    # refused by the sandboxed pre-read (src/io/h5sandbox.c) with one line;
+    # its CPU limit lowered to 1 s so that the loops end quickly
+    export H2NN_H5CHECK_TIMEOUT=1
+    f=${CASE#predict_}
+    f=${f#input_}
+    case "$f" in
+      hdf5_heap_loop) src=checkpoint-local-heap-loop.h5 ;;
+      hdf5_vlen_segv) src=checkpoint-vlen-global-heap-segv.h5 ;;
+      hdf5_vlen_loop) src=checkpoint-vlen-global-heap-loop.h5 ;;
+      *) fail "unknown case '$CASE'" ;;
+    esac
+    cp "$SCRIPT_DIR/../fuzz/hdf5_findings/sandboxed/$src" hostile.h5
+    protect+=(hostile.h5)
+    if [ "${CASE#predict_}" != "$CASE" ]; then
+      no_output=pred.h5
+      cmd=(--predict hostile.h5 --output pred.h5 good.h5)
+    elif [ "${CASE#input_}" != "$CASE" ]; then
+      cmd=("${train[@]}" hostile.h5)
+    else
+      cmd=(--resume hostile.h5 --iterations 20 --batch-size 16 --checkpoint ck.h5 good.h5)
+    fi
+    name='hostile\.h5: HDF5 (crashed|did not finish|needed more than).*sandboxed pre-read.*did not open it' ;;
+  h5check_missing)
+    # no pre-read to run: refused, not opened unchecked
+    export H2NN_H5CHECK=$WORK/nosuch/h2nn_h5check
+    cmd=("${train[@]}" good.h5); name='good\.h5: not opened: H2NN_H5CHECK=.*nosuch/h2nn_h5check is not an executable' ;;
   *) fail "unknown case '$CASE'" ;;
 esac
 
@@ -265,6 +297,16 @@ case "$CASE" in
   checkpoint_fifo) [ -p out.fifo ] || fail "the FIFO out.fifo was replaced" ;;
   checkpoint_chardev) [ -c mynull ] || [ -p mynull ] || fail "the special file mynull was replaced" ;;
 esac
+# h2nn_history reads checkpoints through the same guard
+if [ "${CASE#hdf5_}" != "$CASE" ] && [ "$NP" -eq 1 ]; then
+  rc=0
+  timeout -k 5 "$RUN_TIMEOUT" "$H2NN_HISTORY" hostile.h5 > hist.out 2> hist.err || rc=$?
+  sed 's/^/  h2nn_history stderr: /' hist.err
+  [ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || fail "h2nn_history hostile.h5: no exit within $RUN_TIMEOUT s"
+  [ "$rc" -eq 1 ] || fail "h2nn_history hostile.h5: exit status $rc, expected 1"
+  [ "$(grep -c '^h2nn_history: error:' hist.err || true)" -eq 1 ] && grep -qE "^h2nn_history: error: $name" hist.err ||
+    fail "h2nn_history hostile.h5: not exactly one error line naming the file and the pre-read"
+fi
 leftlock=$(find . -name '*.lock' | head -n 3)
 [ -z "$leftlock" ] || fail "lock files left behind: $leftlock"
 if [ "$CASE" = checkpoint_is_dir ] || [ "$CASE" = predict_output_is_dir ]; then

@@ -76,6 +76,9 @@ typedef struct {
   double ckpt_seconds;            /* longest checkpoint write so far (0: none yet) */
   int64_t ckpt_written;           /* iteration of the last checkpoint this run wrote (-1: none) */
   double loss_ref;                /* first training loss of the run (or of the resumed history): divergence scale */
+  int arbitrary_numbers;          /* 1 in the simulation build (H2NN_SIMULATE): its SimGrid-shared buffers hold
+                                   * arbitrary numbers and the loss means nothing, so the divergence checks
+                                   * (non-finite or exploding loss, non-finite state) are off */
   h2_lock lock;                   /* rank 0: the --checkpoint path's lock, held for the run */
 } h2_trainer;
 

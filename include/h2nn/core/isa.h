@@ -9,8 +9,9 @@
  *            transposes                                    (kernels_avx2.c)
  *   generic  portable C (any CPU, aarch64 included): block products through
  *            OpenBLAS, which picks its own kernels at run time (kernels_generic.c)
- * The short loops (ReLU mask and bias gradient, loss sums, Adam) are written
- * once (kernels_common.h) and compiled into each set with its ISA flags, so
+ * The short loops (ReLU mask and bias gradient, loss sums, Adam) and the
+ * transposes' tiling around each set's register tile are written once
+ * (kernels_common.h) and compiled into each set with its ISA flags, so
  * the compiler vectorises them for that ISA.  Each kernel file alone gets its
  * ISA's compiler flags (CMakeLists.txt); nothing outside it does, so the
  * default build runs on any x86-64 (or aarch64) CPU.
@@ -28,6 +29,7 @@
 #define H2NN_ISA_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* The x86 kernel sets exist on x86-64 builds (H2NN_NO_X86_KERNELS leaves them
  * out, e.g. for a compiler without AVX-512 support, or to check the portable
@@ -90,6 +92,9 @@ const char *h2_isa_name(h2_isa isa);
  * NULL when OpenBLAS's choice is fine or OPENBLAS_CORETYPE is already set. */
 const char *h2_blas_core(void);
 const char *h2_blas_fallback(void);
+/* One warning line "PROG: warning: OpenBLAS does not recognise this CPU ..."
+ * naming the OPENBLAS_CORETYPE to export, when h2_blas_fallback() says so. */
+void h2_blas_warn(FILE *out, const char *prog);
 
 /* Subnormal floats (below 1.2e-38) for the calling thread: flush = 1 makes
  * results and inputs that small zero (x86 MXCSR FTZ + DAZ, aarch64 FPCR FZ),

@@ -53,6 +53,12 @@ typedef struct {
 /* Human-readable name of a found type, e.g. "float32", "int64", "string". */
 const char *h2_h5_info_typename(const h2_h5_info *info);
 
+/* TYPE's bit layout, when it is an integer or floating-point type: 0 when
+ * HDF5 can safely convert it (size, precision, offset and float fields
+ * inside the value's bytes), else -1 with a description in WHY.  Other
+ * classes: 0.  Damaged layouts crash HDF5's conversions (SIGBUS). */
+int h2_h5_numeric_layout(hid_t type, char *why, size_t wsize);
+
 /* Switch off HDF5's automatic error printing for this thread (idempotent;
  * called by create/open, exposed for programs that touch HDF5 otherwise). */
 void h2_h5_quiet(void);
