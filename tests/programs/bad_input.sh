@@ -247,6 +247,8 @@ case "$CASE" in
       hdf5_heap_loop) src=checkpoint-local-heap-loop.h5 ;;
       hdf5_vlen_segv) src=checkpoint-vlen-global-heap-segv.h5 ;;
       hdf5_vlen_loop) src=checkpoint-vlen-global-heap-loop.h5 ;;
+      hdf5_vlen_overlap) src=checkpoint-vlen-global-heap-overlap-segv.h5 ;;
+      hdf5_root_segv) src=input-root-group-accum-read-segv.h5 ;;
       *) fail "unknown case '$CASE'" ;;
     esac
     cp "$SCRIPT_DIR/../fuzz/hdf5_findings/sandboxed/$src" hostile.h5
