@@ -75,7 +75,10 @@ int h2_h5_claim_tmp(const char *path, char *tmp, size_t size) {
 }
 
 /* Is NAME exactly "<base>.tmp.<digits>.<digits>" (the names h2_h5_claim_tmp
- * makes)?  Sets *pid. */
+ * makes), or that name + ".locktest.<digits>" (Open MPI's MPI-IO, its
+ * sharedfp "lockedfile" component, creates and deletes such a file when it
+ * opens the temporary file: a writer killed in between leaves it behind)?
+ * Sets *pid. */
 static int is_our_tmp(const char *name, const char *base, long *pid) {
   size_t n = strlen(base);
   if (strncmp(name, base, n) || strncmp(name + n, ".tmp.", 5)) return 0;
@@ -85,7 +88,12 @@ static int is_our_tmp(const char *name, const char *base, long *pid) {
   *pid = strtol(p, NULL, 10);
   const char *r = ++q;
   while (*r >= '0' && *r <= '9') r++;
-  return r != q && *r == 0;
+  if (r == q) return 0;
+  if (*r == 0) return 1;
+  if (strncmp(r, ".locktest.", 10)) return 0;
+  const char *t = r + 10, *u = t;
+  while (*u >= '0' && *u <= '9') u++;
+  return u != t && *u == 0;
 }
 
 int h2_h5_remove_stale_tmp(const char *path, int exclusive) {

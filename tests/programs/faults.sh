@@ -186,7 +186,10 @@ case "$CASE" in
       timeout 30 "$H2NN_HISTORY" ck.h5 > h.txt 2> h.err || { cat h.err >&2; fail "kill $k (after ${delay} s): ck.h5 does not load"; }
     done
     note "$K kills, $midwrite of them with a checkpoint write under way; at most $maxtmp temporary files at once"
-    # the next successful write removes every stale temporary file
+    # the next successful write removes every stale temporary file, also the
+    # lock-test file Open MPI's MPI-IO makes next to a file it opens (a writer
+    # killed in between leaves it): one planted here for a dead process
+    touch ck.h5.tmp.2147480001.0.locktest.1
     run_ok 2 after "$H2NN_MPI" --quiet --resume ck.h5 --iterations 100000000 --batch-size 16 --checkpoint ck.h5 \
       --checkpoint-every 1 --eval-every 0 --iterations "$(( $(tail -n 1 h.txt | awk '{print $1}') + 2 ))" in.h5
     left=$(find . -maxdepth 1 -name 'ck.h5.tmp.*' | head -n 3)
