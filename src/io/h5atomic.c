@@ -18,22 +18,13 @@
 #include "h2nn/util/error.h"
 #include "h2nn/io/h5util.h"
 
-static const char *file_kind(mode_t m) {
-  if (S_ISDIR(m)) return "a directory";
-  if (S_ISCHR(m)) return "a character device";
-  if (S_ISBLK(m)) return "a block device";
-  if (S_ISFIFO(m)) return "a FIFO";
-  if (S_ISSOCK(m)) return "a socket";
-  return "not a regular file";
-}
-
 int h2_output_check(const char *path, const char *what, const char *const *inputs, int ninputs) {
   struct stat st;
   if (!path || !path[0]) H2_FAIL(H2_EINPUT, "%s: empty file name", what);
   if (stat(path, &st) == 0) {
     if (!S_ISREG(st.st_mode))
       H2_FAIL(H2_EINPUT, "%s %s: is %s, expected a regular file or a new name (refusing to replace it)", what, path,
-              file_kind(st.st_mode));
+              h2_file_kind(st.st_mode));
     for (int i = 0; i < ninputs; i++) {
       struct stat si;
       if (inputs[i] && stat(inputs[i], &si) == 0 && si.st_dev == st.st_dev && si.st_ino == st.st_ino)
@@ -60,7 +51,7 @@ int h2_h5_claim_tmp(const char *path, char *tmp, size_t size) {
   /* never rename over a device, a FIFO or a directory (as root, a
    * --checkpoint /dev/null would replace the system's /dev/null) */
   if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-    H2_FAIL(H2_EIO, "cannot write %s: it is %s, expected a regular file or a new name", path, file_kind(st.st_mode));
+    H2_FAIL(H2_EIO, "cannot write %s: it is %s, expected a regular file or a new name", path, h2_file_kind(st.st_mode));
   for (int k = 0; k < 1000; k++) {
     snprintf(tmp, size, "%s.tmp.%ld.%d", path, (long)getpid(), k);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);

@@ -174,6 +174,15 @@ int h2_h5_numeric_layout(hid_t type, char *why, size_t wsize) {
 
 /* ------------------------------------------------------------------ files */
 
+const char *h2_file_kind(unsigned m) {
+  if (S_ISDIR(m)) return "a directory";
+  if (S_ISCHR(m)) return "a character device";
+  if (S_ISBLK(m)) return "a block device";
+  if (S_ISFIFO(m)) return "a FIFO";
+  if (S_ISSOCK(m)) return "a socket";
+  return "not a regular file";
+}
+
 void h2_path_dir(const char *path, char *dir, size_t size) {
   snprintf(dir, size, "%s", path);
   char *slash = strrchr(dir, '/');
@@ -204,12 +213,7 @@ static int check_read_path(const char *path) {
   }
   H2_CHECK(!S_ISDIR(st.st_mode), H2_EINPUT, "%s: is a directory, expected an HDF5 file", path);
   /* stat only: opening a FIFO would block until a writer appears */
-  H2_CHECK(S_ISREG(st.st_mode), H2_EINPUT, "%s: is %s, expected a regular HDF5 file", path,
-           S_ISFIFO(st.st_mode)   ? "a FIFO"
-           : S_ISCHR(st.st_mode)  ? "a character device"
-           : S_ISBLK(st.st_mode)  ? "a block device"
-           : S_ISSOCK(st.st_mode) ? "a socket"
-                                  : "not a regular file");
+  H2_CHECK(S_ISREG(st.st_mode), H2_EINPUT, "%s: is %s, expected a regular HDF5 file", path, h2_file_kind(st.st_mode));
   H2_CHECK(access(path, R_OK) == 0, H2_EINPUT, "%s: permission denied (%s)", path, strerror(errno));
   /* libhdf5 crashes or loops on some damaged files (docs/reliability.md):
    * a separate process decodes all of the file first, before this one

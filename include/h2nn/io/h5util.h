@@ -159,6 +159,8 @@ int h2_h5_attr_class(hid_t loc, const char *name, h2_h5_class *cls, int *found);
 
 /* The directory part of PATH ("." when it has none, "/" for the root). */
 void h2_path_dir(const char *path, char *dir, size_t size);
+/* What a non-regular file is, for messages: "a directory", "a FIFO", ... */
+const char *h2_file_kind(unsigned mode);
 
 /* The file name of any HDF5 object id ("?" if unknown), for messages. */
 void h2_h5_filename(hid_t obj, char *buf, size_t size);
